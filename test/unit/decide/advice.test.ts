@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { decideVerdict, roundUpToLadderPercent } from "../../../mcp-server/core/decide/index.js";
+import { makeContext, makePolicy, makeReport, makeRow } from "./fixtures.js";
+
+// 30 minutes observed at 1 000 requests a minute across both cohorts, a 60-minute window.
+function holdWith(samplesNeeded: number | null, canaryCount = 300) {
+  const row = makeRow({
+    status: "inconclusive",
+    margin_proven: false,
+    canary: { value: 0.005, count: canaryCount, events: 2 },
+    control: { value: 0.005, count: 30_000 - canaryCount, events: 150 },
+    samples_needed: samplesNeeded,
+  });
+  return decideVerdict({
+    ctx: makeContext(makePolicy(), { minutes: 30 }),
+    report: makeReport({ minutes: 30, rows: [row] }),
+  });
+}
+
+describe("hold advice", () => {
+  it("rounds a needed share up to a ladder-friendly percent", () => {
+    expect(roundUpToLadderPercent(0.3)).toBe(1);
+    expect(roundUpToLadderPercent(1)).toBe(1);
+    expect(roundUpToLadderPercent(1.2)).toBe(2);
+    expect(roundUpToLadderPercent(5)).toBe(5);
+    expect(roundUpToLadderPercent(26)).toBe(50);
+    expect(roundUpToLadderPercent(50.5)).toBeNull();
+  });
+
+  it("suggests the percent that gathers the missing samples within one window", () => {
+    // The step needs 300 + 2 700 = 3 000 canary requests in 60 minutes of 1 000/min: 5%.
+    const r = holdWith(2_700);
+    expect(r.verdict).toBe("hold");
+    expect(r.advice?.samples_missing).toBe(2_700);
+    expect(r.advice?.suggested_percent).toBe(5);
+    expect(r.advice?.time_left_ms).toBe(30 * 60_000);
+    expect(r.advice?.message).toContain("a canary at 5% gathers them within one window");
+    expect(r.advice?.message).toContain("1,000/min");
+  });
+
+  it("says so when no percent up to 50% suffices", () => {
+    const r = holdWith(1_000_000);
+    expect(r.advice?.suggested_percent).toBeNull();
+    expect(r.advice?.message).toContain("no canary percent up to 50%");
+  });
+
+  it("takes the slowest guardrail", () => {
+    const policy = makePolicy({
+      metrics: [
+        ...makePolicy().metrics,
+        {
+          name: "latency",
+          type: "histogram",
+          series: "http_latency_ms",
+          percentiles: [99.9],
+          bad: "increase",
+          tolerance: { absolute: 50 },
+        },
+      ],
+    });
+    const rows = [
+      makeRow({
+        status: "inconclusive",
+        margin_proven: false,
+        canary: { value: 0.005, count: 300 },
+        control: { value: 0.005, count: 29_700 },
+        samples_needed: 2_700,
+      }),
+      makeRow({
+        metric: "latency",
+        statistic: "p99.9",
+        interval_scale: "absolute",
+        status: "insufficient_data",
+        margin_proven: false,
+        canary: { value: 400, count: 300 },
+        control: { value: 380, count: 29_700 },
+        samples_needed: 24_700,
+      }),
+    ];
+    const r = decideVerdict({
+      ctx: makeContext(policy, { minutes: 30 }),
+      report: makeReport({ minutes: 30, rows }),
+    });
+    expect(r.advice?.samples_missing).toBe(24_700);
+    // 25 000 over 60 000 requests a window: 41.7%, rounded up to 50%.
+    expect(r.advice?.suggested_percent).toBe(50);
+    expect(r.advice?.message).toContain("latency p99.9");
+  });
+
+  it("gives no percent when no row says what it lacks", () => {
+    const r = holdWith(null);
+    expect(r.advice?.samples_missing).toBeNull();
+    expect(r.advice?.suggested_percent).toBeNull();
+  });
+});
