@@ -1,0 +1,28 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { validatePolicy } from "../../operations/validate-policy.js";
+import { type Command, flag } from "../command.js";
+import { EXIT, paint, printJson } from "../output.js";
+
+export const policyValidateCommand: Command = {
+  name: "policy validate",
+  summary: "check a policy file and list every error with its path and line",
+  usage: `canary policy validate FILE [--json]
+
+Exit 0 when valid, 2 when not (every error is listed with its path and line).`,
+  options: { json: { type: "boolean" } },
+  positionals: { min: 1, max: 1 },
+  async run(args) {
+    const file = args.positionals[0]!;
+    const out = validatePolicy({ readPolicyFile: (p) => readFileSync(resolve(p), "utf8") }, { policy: file });
+    if (flag(args, "json")) printJson(out);
+    else if (out.valid)
+      process.stdout.write(`${paint("green", "valid")} ${file} (sha256 ${out.policy_sha256})\n`);
+    else {
+      process.stdout.write(`${paint("red", "invalid")} ${file}\n`);
+      for (const e of out.errors)
+        process.stdout.write(`  ${e.line ? `line ${e.line}: ` : ""}${e.path}: ${e.message}\n`);
+    }
+    return out.valid ? EXIT.ok : EXIT.badInput;
+  },
+};

@@ -1,0 +1,199 @@
+import { createHmac } from "node:crypto";
+import type { Database } from "better-sqlite3";
+import { canonicalJson, sha256Hex } from "../core/canonical-json.js";
+
+// The audit log is append-only (triggers refuse UPDATE/DELETE) and hash-chained: every entry
+// stores the previous entry's hash and the SHA-256 of its own canonical JSON (RFC 8785). An edited,
+// reordered or deleted entry breaks the chain at a place verification names. A cut-off tail or a
+// wholesale rewrite cannot be seen from inside, so the head hash travels in every notification
+// and status output, and `verify` checks against a head recorded elsewhere.
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface AuditInput {
+  deploymentId: string | null;
+  at: number;
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  deployment_id: string | null;
+  at: string;
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  entry_hash: string;
+  hmac?: string;
+}
+
+interface AuditRow {
+  seq: number;
+  deployment_id: string | null;
+  at: number;
+  actor: string;
+  action: string;
+  details_json: string;
+  prev_hash: string;
+  entry_hash: string;
+  hmac: string | null;
+}
+
+/** What the entry hash covers: everything but the hashes themselves. */
+function hashedBody(row: Omit<AuditRow, "entry_hash" | "hmac">): string {
+  return canonicalJson({
+    seq: row.seq,
+    deployment_id: row.deployment_id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    details: JSON.parse(row.details_json) as unknown,
+    prev_hash: row.prev_hash,
+  });
+}
+
+function hmacOf(key: string, entryHash: string): string {
+  return createHmac("sha256", key).update(entryHash).digest("hex");
+}
+
+/** Appends one entry; call inside the transaction that makes the change it records. */
+export function appendAudit(
+  db: Database,
+  input: AuditInput,
+  hmacKey?: string,
+): { seq: number; entry_hash: string } {
+  const head = db.prepare("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").get() as
+    | { seq: number; entry_hash: string }
+    | undefined;
+  const seq = (head?.seq ?? 0) + 1;
+  const prev_hash = head?.entry_hash ?? GENESIS_HASH;
+  const details_json = canonicalJson(input.details);
+  const body = {
+    seq,
+    deployment_id: input.deploymentId,
+    at: input.at,
+    actor: input.actor,
+    action: input.action,
+    details_json,
+    prev_hash,
+  };
+  const entry_hash = sha256Hex(hashedBody(body));
+  db.prepare(
+    `INSERT INTO audit_log (seq, deployment_id, at, actor, action, details_json, prev_hash, entry_hash, hmac)
+     VALUES (@seq, @deployment_id, @at, @actor, @action, @details_json, @prev_hash, @entry_hash, @hmac)`,
+  ).run({ ...body, entry_hash, hmac: hmacKey ? hmacOf(hmacKey, entry_hash) : null });
+  return { seq, entry_hash };
+}
+
+export function auditHead(db: Database): string {
+  return (
+    (db.prepare("SELECT entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").pluck().get() as
+      | string
+      | undefined) ?? GENESIS_HASH
+  );
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  const entry: AuditEntry = {
+    seq: row.seq,
+    deployment_id: row.deployment_id,
+    at: new Date(row.at).toISOString(),
+    actor: row.actor,
+    action: row.action,
+    details: JSON.parse(row.details_json) as Record<string, unknown>,
+    prev_hash: row.prev_hash,
+    entry_hash: row.entry_hash,
+  };
+  if (row.hmac) entry.hmac = row.hmac;
+  return entry;
+}
+
+/** Newest entries last; `limit` keeps the newest N. */
+export function listAudit(db: Database, opts: { deploymentId?: string; limit?: number } = {}): AuditEntry[] {
+  const limit = opts.limit ?? 1000;
+  const rows = (
+    opts.deploymentId
+      ? db
+          .prepare("SELECT * FROM audit_log WHERE deployment_id = ? ORDER BY seq DESC LIMIT ?")
+          .all(opts.deploymentId, limit)
+      : db.prepare("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?").all(limit)
+  ) as AuditRow[];
+  return rows.reverse().map(toEntry);
+}
+
+export interface ChainProblem {
+  seq: number;
+  problem: "edited" | "reordered_or_deleted" | "bad_signature" | "missing_signature" | "head_mismatch";
+  message: string;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  entries: number;
+  head: string;
+  problems: ChainProblem[];
+}
+
+/**
+ * Walks the whole chain (it is global: per-deployment views are filters on it). `expectedHead`
+ * is a head recorded outside the ledger; it must still be in the chain.
+ */
+export function verifyAudit(
+  db: Database,
+  opts: { expectedHead?: string; hmacKey?: string } = {},
+): ChainVerification {
+  const problems: ChainProblem[] = [];
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let entries = 0;
+  let headSeen = opts.expectedHead === undefined;
+  for (const row of db
+    .prepare("SELECT * FROM audit_log ORDER BY seq")
+    .iterate() as IterableIterator<AuditRow>) {
+    entries++;
+    if (row.seq !== expectedSeq || row.prev_hash !== prev) {
+      problems.push({
+        seq: row.seq,
+        problem: "reordered_or_deleted",
+        message: `entry ${row.seq} does not follow entry ${expectedSeq - 1}: an entry before it was deleted, inserted or moved`,
+      });
+    }
+    const recomputed = sha256Hex(hashedBody(row));
+    if (recomputed !== row.entry_hash) {
+      problems.push({
+        seq: row.seq,
+        problem: "edited",
+        message: `entry ${row.seq} was edited after it was written (its hash does not match its content)`,
+      });
+    }
+    if (opts.hmacKey) {
+      if (!row.hmac)
+        problems.push({
+          seq: row.seq,
+          problem: "missing_signature",
+          message: `entry ${row.seq} carries no HMAC signature`,
+        });
+      else if (row.hmac !== hmacOf(opts.hmacKey, row.entry_hash)) {
+        problems.push({
+          seq: row.seq,
+          problem: "bad_signature",
+          message: `entry ${row.seq} has an HMAC signature that does not match the key`,
+        });
+      }
+    }
+    if (!headSeen && row.entry_hash === opts.expectedHead) headSeen = true;
+    prev = row.entry_hash;
+    expectedSeq = row.seq + 1;
+  }
+  if (!headSeen) {
+    problems.push({
+      seq: expectedSeq,
+      problem: "head_mismatch",
+      message: `the recorded head ${opts.expectedHead} is not in the chain: entries were cut off or the chain was rewritten`,
+    });
+  }
+  return { ok: problems.length === 0, entries, head: prev, problems };
+}

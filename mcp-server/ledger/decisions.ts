@@ -1,0 +1,75 @@
+import type { Database } from "better-sqlite3";
+import type { HoldAdvice, Reason, Verdict } from "../core/decision.js";
+import type { Report } from "../core/report.js";
+
+export interface DecisionRecord {
+  id: number;
+  deployment_id: string;
+  step: number;
+  percent: number;
+  verdict: Verdict;
+  reasons: Reason[];
+  report: Report;
+  advice: HoldAdvice | null;
+  policy_sha256: string;
+  inputs_sha256: string;
+  decided_at: number;
+  next_check_at: number;
+  actor: string;
+}
+
+interface DecisionRow extends Omit<DecisionRecord, "reasons" | "report" | "advice"> {
+  reasons_json: string;
+  report_json: string;
+  advice_json: string | null;
+}
+
+function toRecord(row: DecisionRow): DecisionRecord {
+  const { reasons_json, report_json, advice_json, ...rest } = row;
+  return {
+    ...rest,
+    reasons: JSON.parse(reasons_json) as Reason[],
+    report: JSON.parse(report_json) as Report,
+    advice: advice_json ? (JSON.parse(advice_json) as HoldAdvice) : null,
+  };
+}
+
+export function insertDecision(db: Database, d: Omit<DecisionRecord, "id">): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO decisions (deployment_id, step, percent, verdict, reasons_json, report_json, advice_json, policy_sha256,
+           inputs_sha256, decided_at, next_check_at, actor)
+         VALUES (@deployment_id, @step, @percent, @verdict, @reasons_json, @report_json, @advice_json, @policy_sha256,
+           @inputs_sha256, @decided_at, @next_check_at, @actor)`,
+      )
+      .run({
+        ...d,
+        reasons_json: JSON.stringify(d.reasons),
+        report_json: JSON.stringify(d.report),
+        advice_json: d.advice ? JSON.stringify(d.advice) : null,
+      }).lastInsertRowid,
+  );
+}
+
+export function latestDecision(db: Database, deploymentId: string): DecisionRecord | undefined {
+  const row = db
+    .prepare("SELECT * FROM decisions WHERE deployment_id = ? ORDER BY id DESC LIMIT 1")
+    .get(deploymentId) as DecisionRow | undefined;
+  return row ? toRecord(row) : undefined;
+}
+
+export function getDecision(db: Database, id: number): DecisionRecord | undefined {
+  const row = db.prepare("SELECT * FROM decisions WHERE id = ?").get(id) as DecisionRow | undefined;
+  return row ? toRecord(row) : undefined;
+}
+
+export function listDecisions(db: Database, deploymentId: string, limit = 100): DecisionRecord[] {
+  return (
+    db
+      .prepare("SELECT * FROM decisions WHERE deployment_id = ? ORDER BY id DESC LIMIT ?")
+      .all(deploymentId, limit) as DecisionRow[]
+  )
+    .reverse()
+    .map(toRecord);
+}

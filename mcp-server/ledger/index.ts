@@ -1,0 +1,6 @@
+export * from "./audit.js";
+export * from "./decisions.js";
+export * from "./deployments.js";
+export * from "./open.js";
+export * from "./outbox.js";
+export * from "./slices.js";

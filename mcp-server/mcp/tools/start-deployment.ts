@@ -1,0 +1,17 @@
+import {
+  startDeployment,
+  startDeploymentInput,
+  startDeploymentOutput,
+} from "../../operations/start-deployment.js";
+import { defineTool } from "../tool.js";
+
+export const startDeploymentTool = defineTool({
+  name: "start_deployment",
+  title: "Start a canary deployment",
+  description:
+    "Starts a canary at the first rung of the policy's ladder (e.g. 1%). `policy` is a path to a YAML/JSON policy file or an inline policy object. Refused if the id exists or the service already has an active canary.",
+  input: startDeploymentInput,
+  output: startDeploymentOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  run: startDeployment,
+});

@@ -1,0 +1,130 @@
+import { z } from "zod";
+import { deploymentStateSchema } from "../core/deployment.js";
+import { InvalidInputError, RefusedError } from "../core/errors.js";
+import { deploymentIdSchema } from "../core/ids.js";
+import {
+  activeDeploymentOfService,
+  findDeployment,
+  insertDeployment,
+  recordTransition,
+} from "../ledger/deployments.js";
+import { type OperationContext, resolveAt } from "./context.js";
+import { recordEvent } from "./events.js";
+import { loadPolicyArgument } from "./load-policy.js";
+
+export const startDeploymentInput = z.strictObject({
+  deployment_id: deploymentIdSchema,
+  service: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("Defaults to the policy's service; must match it when both are given"),
+  version: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("The version being rolled out, e.g. a git sha or tag"),
+  policy: z
+    .union([
+      z.string().min(1).describe("Path to a YAML or JSON policy file"),
+      z.record(z.string(), z.unknown()).describe("Inline policy object"),
+    ])
+    .describe("A policy file path or an inline policy object"),
+  author: z.string().min(1).max(256).optional().describe("The change's author: told on rollback"),
+  at: z.string().optional().describe("Manual clock only: ISO-8601 time to treat as now"),
+});
+export type StartDeploymentInput = z.infer<typeof startDeploymentInput>;
+
+export const startDeploymentOutput = z.object({
+  deployment_id: z.string(),
+  state: deploymentStateSchema,
+  step: z.number().int(),
+  percent: z.number(),
+  service: z.string(),
+  policy_sha256: z.string(),
+  started_at: z.string(),
+  audit_head: z.string(),
+});
+export type StartDeploymentOutput = z.infer<typeof startDeploymentOutput>;
+
+export function startDeployment(ctx: OperationContext, input: StartDeploymentInput): StartDeploymentOutput {
+  const { policy, sha256 } = loadPolicyArgument(ctx, input.policy);
+  if (input.service !== undefined && input.service !== policy.service) {
+    throw new InvalidInputError(
+      "service",
+      `service ${JSON.stringify(input.service)} does not match the policy's service ${JSON.stringify(policy.service)}; omit service or fix the policy`,
+    );
+  }
+  const at = resolveAt(ctx, input.at, undefined);
+  const first = policy.ladder[0]!;
+  return ctx.ledger.write(() => {
+    const db = ctx.ledger.db;
+    if (findDeployment(db, input.deployment_id)) {
+      throw new RefusedError(
+        "deployment_exists",
+        `deployment ${input.deployment_id} already exists; ids are never reused, start a new one with another id`,
+      );
+    }
+    const active = activeDeploymentOfService(db, policy.service);
+    if (active) {
+      throw new RefusedError(
+        "one_active_per_service",
+        `service ${policy.service} already has an active canary (${active}); finish or roll it back first`,
+      );
+    }
+    const record = {
+      id: input.deployment_id,
+      service: policy.service,
+      version: input.version ?? null,
+      author: input.author ?? null,
+      policy,
+      policy_sha256: sha256,
+      state: "canary" as const,
+      step: 0,
+      percent: first.percent,
+      created_at: at,
+      step_started_at: at,
+      last_event_at: at,
+      ended_at: null,
+      started_by: ctx.actor,
+    };
+    insertDeployment(db, record);
+    recordTransition(db, {
+      deploymentId: record.id,
+      kind: "start",
+      fromStep: null,
+      toStep: 0,
+      percent: first.percent,
+      state: "canary",
+      actor: ctx.actor,
+      at,
+    });
+    const { head } = recordEvent(ctx, record, {
+      action: "start",
+      at,
+      notify: "started",
+      state: "canary",
+      step: 0,
+      percent: first.percent,
+      details: {
+        service: record.service,
+        version: record.version,
+        author: record.author,
+        policy_sha256: sha256,
+        ladder: policy.ladder.map((r) => r.percent),
+      },
+    });
+    return {
+      deployment_id: record.id,
+      state: record.state,
+      step: 0,
+      percent: first.percent,
+      service: record.service,
+      policy_sha256: sha256,
+      started_at: new Date(at).toISOString(),
+      audit_head: head,
+    };
+  });
+}

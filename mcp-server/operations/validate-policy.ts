@@ -1,0 +1,33 @@
+import { z } from "zod";
+import type { OperationContext } from "./context.js";
+import { checkPolicyArgument } from "./load-policy.js";
+
+export const validatePolicyInput = z.strictObject({
+  policy: z
+    .union([
+      z.string().min(1).describe("Path to a YAML or JSON policy file"),
+      z.record(z.string(), z.unknown()).describe("Inline policy object"),
+    ])
+    .describe("A policy file path or an inline policy object"),
+});
+
+export const validatePolicyOutput = z.object({
+  valid: z.boolean(),
+  errors: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().int().optional() })),
+  policy_sha256: z.string().optional().describe("Identity of the policy with defaults filled in"),
+  normalized: z.record(z.string(), z.unknown()).optional().describe("The policy with defaults filled in"),
+});
+
+export function validatePolicy(
+  ctx: Pick<OperationContext, "readPolicyFile">,
+  input: z.infer<typeof validatePolicyInput>,
+): z.infer<typeof validatePolicyOutput> {
+  const checked = checkPolicyArgument(ctx, input.policy);
+  if (!checked.ok) return { valid: false, errors: checked.errors };
+  return {
+    valid: true,
+    errors: [],
+    policy_sha256: checked.sha256,
+    normalized: checked.policy as unknown as Record<string, unknown>,
+  };
+}
