@@ -14,6 +14,7 @@ export function parseDuration(text: string): number | undefined {
 
 export const durationSchema = z
   .string()
+  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as "30s", "15m", "1h" or "1h30m"')
   .refine((s) => parseDuration(s) !== undefined, {
     message: 'expected a positive duration such as "30s", "15m", "1h" or "1h30m"',
   })

@@ -13,6 +13,11 @@ export interface Ledger {
   readonly clockMode: ClockMode;
   /** Runs fn in one IMMEDIATE transaction (the write lock is taken up front, so two writers queue instead of deadlocking). */
   write<T>(fn: () => T): T;
+  /**
+   * One IMMEDIATE transaction around async work (streaming a large file all or nothing). The
+   * connection must not be used by anything else until it settles.
+   */
+  writeAsync<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -37,6 +42,12 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
     migrate(db);
     const clockOf = db.prepare("SELECT value FROM meta WHERE key = 'clock'").pluck();
     const claim = db.prepare("INSERT INTO meta (key, value) VALUES ('clock', ?)");
+    // A ledger remembers the clock of its first write; the other clock may read, never write.
+    const checkClock = () => {
+      const ledgerClock = clockOf.get() as ClockMode | undefined;
+      if (ledgerClock === undefined) claim.run(clockMode);
+      else if (ledgerClock !== clockMode) refuseClock(ledgerClock, clockMode);
+    };
     return {
       db,
       path,
@@ -44,13 +55,22 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
       write<T>(fn: () => T): T {
         return db
           .transaction(() => {
-            // A ledger remembers the clock of its first write; the other clock may read, never write.
-            const ledgerClock = clockOf.get() as ClockMode | undefined;
-            if (ledgerClock === undefined) claim.run(clockMode);
-            else if (ledgerClock !== clockMode) refuseClock(ledgerClock, clockMode);
+            checkClock();
             return fn();
           })
           .immediate();
+      },
+      async writeAsync<T>(fn: () => Promise<T>): Promise<T> {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          checkClock();
+          const result = await fn();
+          db.exec("COMMIT");
+          return result;
+        } catch (error) {
+          if (db.inTransaction) db.exec("ROLLBACK");
+          throw error;
+        }
       },
       close() {
         if (db.open) db.close();

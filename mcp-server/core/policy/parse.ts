@@ -52,12 +52,11 @@ export function parsePolicyText(text: string): PolicyParse {
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return pos
-          ? { path: "(syntax)", message: e.message.split("\n")[0] ?? e.message, line: pos.line }
-          : { path: "(syntax)", message: e.message };
-      }),
+      errors: doc.errors.map((e) => ({
+        path: "(syntax)",
+        message: e.message.split("\n")[0] ?? e.message,
+        line: lineCounter.linePos(e.pos[0]).line,
+      })),
     };
   }
   const lineOf = (path: PropertyKey[]): number | undefined => {
