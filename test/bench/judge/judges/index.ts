@@ -1,0 +1,14 @@
+import { flaggerJudge } from "./flagger.js";
+import { kayentaJudge } from "./kayenta.js";
+import type { JudgeFactory } from "./types.js";
+import { bonferroniZJudge, naiveZJudge } from "./ztest.js";
+
+/** Every judge in the benchmark, ours first; the tables keep this order. */
+export const ALL_JUDGES: readonly JudgeFactory[] = [
+  naiveZJudge,
+  bonferroniZJudge,
+  kayentaJudge,
+  flaggerJudge,
+];
+
+export const judgesById: ReadonlyMap<string, JudgeFactory> = new Map(ALL_JUDGES.map((j) => [j.id, j]));

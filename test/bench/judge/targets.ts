@@ -1,0 +1,182 @@
+import type { CellSummary } from "./summary.js";
+
+// The STATS.md targets for our judge, checked against the measured cells. A target is "met" on the
+// point estimate; the measured text carries the Wilson interval so a reader can see how firm it is.
+// Cells a run did not include (filters, --quick) show as "not run".
+
+export interface TargetCheck {
+  target: string;
+  status: "met" | "missed" | "not run";
+  measured: string;
+}
+
+export const OURS = "ours";
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+const ci = (s: CellSummary): string => `[${pct(s.rollbackCi[0])}, ${pct(s.rollbackCi[1])}]`;
+
+function cells(all: readonly CellSummary[], f: (s: CellSummary) => boolean, judge = OURS): CellSummary[] {
+  return all.filter((s) => s.judge === judge && f(s));
+}
+
+function check(
+  target: string,
+  found: CellSummary[],
+  ok: (s: CellSummary) => boolean,
+  show: (s: CellSummary) => string,
+): TargetCheck {
+  if (found.length === 0) return { target, status: "not run", measured: "-" };
+  const failing = found.filter((s) => !ok(s));
+  const worst = failing[0] ?? found[0]!;
+  const where = (s: CellSummary) => `${s.scenario} @ ${s.rps} rps, ${s.lookEveryMinutes}m looks`;
+  const measured =
+    failing.length > 0
+      ? `missed in ${failing.length} of ${found.length} cells: ${failing.map((s) => `${where(s)}: ${show(s)}`).join("; ")}`
+      : `met in all ${found.length} cells; e.g. ${where(worst)}: ${show(worst)}`;
+  return { target, status: failing.length > 0 ? "missed" : "met", measured };
+}
+
+export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const falseRate = (s: CellSummary) => `${pct(s.rollbackRate)} ${ci(s)} (n=${s.replicates})`;
+  const byRate = (list: CellSummary[]) => [...list].sort((a, b) => b.rollbackRate - a.rollbackRate);
+
+  out.push(
+    check(
+      "A/A false rollback <= 1% per deployment at 15-minute looks (error policy, every A/A scenario but clustered)",
+      byRate(
+        cells(all, (s) => s.family === "aa" && s.lookEveryMinutes === 15 && s.scenario !== "aa-clustered"),
+      ),
+      (s) => s.rollbackRate <= 0.01,
+      falseRate,
+    ),
+  );
+  out.push(
+    check(
+      "A/A false rollback <= alpha (5%) at 1-minute looks (error policy, every A/A scenario but clustered)",
+      byRate(
+        cells(all, (s) => s.family === "aa" && s.lookEveryMinutes === 1 && s.scenario !== "aa-clustered"),
+      ),
+      (s) => s.rollbackRate <= 0.05,
+      falseRate,
+    ),
+  );
+  out.push(
+    check(
+      "Clustered errors (Geometric retries): false rollback <= 2%",
+      byRate(cells(all, (s) => s.scenario === "aa-clustered")),
+      (s) => s.rollbackRate <= 0.02,
+      falseRate,
+    ),
+  );
+  out.push(
+    check(
+      "Five-metric policy, A/A at 15-minute looks: false rollback <= 1% (reported alongside)",
+      byRate(cells(all, (s) => s.family === "aa-five" && s.lookEveryMinutes === 15)),
+      (s) => s.rollbackRate <= 0.01,
+      falseRate,
+    ),
+  );
+  out.push(
+    check(
+      "Liveness at 1 000 rps: >= 90% of A/A deployments complete within 1.5x the nominal ladder time (error policy)",
+      cells(all, (s) => s.family === "aa" && s.rps === 1000).sort(
+        (a, b) => a.completedWithin150Rate - b.completedWithin150Rate,
+      ),
+      (s) => s.completedWithin150Rate >= 0.9,
+      (s) =>
+        `${pct(s.completedWithin150Rate)} [${pct(s.completedWithin150Ci[0])}, ${pct(s.completedWithin150Ci[1])}], median ${s.medianCompletionRatio?.toFixed(2) ?? "-"}x nominal`,
+    ),
+  );
+  out.push(
+    check(
+      "At 100 rps: every hold that lacks samples names a percent that would end it (share of A/A completing reported)",
+      cells(all, (s) => s.family === "aa" && s.rps === 100),
+      (s) => s.holdsNamingPercentRate === null || s.holdsNamingPercentRate >= 1,
+      (s) =>
+        `${s.holdsNamingPercentRate === null ? "no such holds" : `${pct(s.holdsNamingPercentRate)} of ${s.holdsNeedingSamples} holds name a percent`}; ${pct(s.completedRate)} completed (${pct(s.completedWithin150Rate)} within 1.5x)`,
+    ),
+  );
+  out.push(
+    check(
+      "Error x2 at 100 rps, 1-minute looks: >= 95% detected, median <= 35 min",
+      cells(all, (s) => s.scenario === "err-x2" && s.rps === 100 && s.lookEveryMinutes === 1),
+      (s) => s.rollbackRate >= 0.95 && (s.minutesToRollback?.median ?? Number.POSITIVE_INFINITY) <= 35,
+      (s) => `${pct(s.rollbackRate)} ${ci(s)}, median ${s.minutesToRollback?.median.toFixed(0) ?? "-"} min`,
+    ),
+  );
+  out.push(
+    check(
+      "Error x5, 1-minute looks: median time to rollback <= 5 min",
+      cells(all, (s) => s.scenario === "err-x5" && s.lookEveryMinutes === 1),
+      (s) => (s.minutesToRollback?.median ?? Number.POSITIVE_INFINITY) <= 5,
+      (s) => `median ${s.minutesToRollback?.median.toFixed(0) ?? "-"} min, detected ${pct(s.rollbackRate)}`,
+    ),
+  );
+  out.push(
+    check(
+      "Error x5, 15-minute looks: rolled back at the first look",
+      cells(all, (s) => s.scenario === "err-x5" && s.lookEveryMinutes === 15),
+      (s) => s.rollbackAtFirstLookRate >= 0.95,
+      (s) => `${pct(s.rollbackAtFirstLookRate)} at the first look, detected ${pct(s.rollbackRate)}`,
+    ),
+  );
+  out.push(
+    check(
+      "Error x1.5 at 100 rps: >= 90% rolled back before the 25% stage",
+      cells(all, (s) => s.scenario === "err-x1.5" && s.rps === 100),
+      (s) => s.rollbackBefore25Rate >= 0.9,
+      (s) => `${pct(s.rollbackBefore25Rate)} before 25% (detected ${pct(s.rollbackRate)})`,
+    ),
+  );
+  out.push(
+    check(
+      "p99 +10% at 10 000 rps: detected in the 1% stage",
+      cells(all, (s) => s.scenario === "p99-plus-10pct" && s.rps === 10_000),
+      (s) => (s.stageAtRollback["1"] ?? 0) / s.replicates >= 0.95,
+      (s) =>
+        `${pct((s.stageAtRollback["1"] ?? 0) / s.replicates)} rolled back at 1% (detected ${pct(s.rollbackRate)})`,
+    ),
+  );
+  out.push(
+    check(
+      "p99.9-only tail at 100 rps: insufficient_data at 1% and 5%, never a pass",
+      cells(all, (s) => s.scenario === "p999-tail" && s.rps === 100),
+      (s) => s.tailEarly !== null && s.tailEarly.proven === 0 && s.tailEarly.insufficientShare >= 0.999,
+      (s) =>
+        s.tailEarly
+          ? `${pct(s.tailEarly.insufficientShare)} of ${s.tailEarly.looks} looks at 1%/5% insufficient, ${s.tailEarly.proven} proven`
+          : "no tail row reported",
+    ),
+  );
+  const blast = cells(all, (s) => s.scenario === "err-x2" && s.rps === 100);
+  out.push(
+    check(
+      "Blast radius at x2, 100 rps: at most 1/5 of the Kayenta-style judge's canary requests",
+      blast,
+      (s) => {
+        const k = all.find(
+          (x) =>
+            x.judge === "kayenta" &&
+            x.scenario === s.scenario &&
+            x.rps === s.rps &&
+            x.lookEveryMinutes === s.lookEveryMinutes,
+        );
+        return k !== undefined && s.blastRadius.meanRequests <= k.blastRadius.meanRequests / 5;
+      },
+      (s) => {
+        const k = all.find(
+          (x) =>
+            x.judge === "kayenta" &&
+            x.scenario === s.scenario &&
+            x.rps === s.rps &&
+            x.lookEveryMinutes === s.lookEveryMinutes,
+        );
+        return k
+          ? `${Math.round(s.blastRadius.meanRequests)} vs Kayenta ${Math.round(k.blastRadius.meanRequests)} requests (ratio ${(s.blastRadius.meanRequests / k.blastRadius.meanRequests).toFixed(2)})`
+          : "Kayenta not run";
+      },
+    ),
+  );
+  return out;
+}
