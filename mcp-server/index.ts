@@ -1,0 +1,8 @@
+export { createAssigner } from "./cohort-assigner.js";
+export type {
+  AssignmentRequest,
+  CohortAssigner,
+  CohortAssignment,
+  PopulationFilter,
+  UnitAttributes,
+} from "./core/cohort/index.js";
