@@ -2,6 +2,7 @@ import type { HoldAdvice } from "../decision.js";
 import { formatDuration } from "../duration.js";
 import type { Report, Row } from "../report.js";
 import { formatCount } from "./format.js";
+import { samplesNeeded } from "./samples.js";
 import type { StepClock } from "./timing.js";
 
 // What would end a hold, in the two currencies an operator controls: time and traffic share.
@@ -17,6 +18,7 @@ const MAX_SUGGESTED_PERCENT = 50;
 interface RowNeed {
   row: Row;
   needed: number;
+  extrapolated: boolean;
   /** Both cohorts' samples per minute of this row's kind (requests, latency samples). */
   perMinute: number | undefined;
   /** The canary share (percent) at which one full window gathers what the step needs. */
@@ -29,14 +31,15 @@ function observedMinutes(report: Report, at: number): number {
   return Number.isFinite(from) && Number.isFinite(to) ? Math.max(0, (to - from) / 60_000) : 0;
 }
 
-function rowNeeds(report: Report, clock: StepClock, at: number): RowNeed[] {
+function rowNeeds(report: Report, clock: StepClock, at: number, alpha: number): RowNeed[] {
   const minutes = observedMinutes(report, at);
   const windowMinutes = clock.windowMs !== undefined ? clock.windowMs / 60_000 : undefined;
   const needs: RowNeed[] = [];
   for (const row of report.rows) {
     if (!row.judged || !row.critical || row.segment || row.margin_proven) continue;
-    const needed = row.samples_needed;
-    if (needed === null || needed === undefined || !(needed > 0)) continue;
+    const need = samplesNeeded(row, alpha);
+    if (!need) continue;
+    const needed = need.samples;
     const total = row.canary.count + row.control.count;
     const perMinute = minutes > 0 && total > 0 ? total / minutes : undefined;
     // The step must earn promotion on its own data: what it has plus what it lacks, over one window.
@@ -44,7 +47,7 @@ function rowNeeds(report: Report, clock: StepClock, at: number): RowNeed[] {
       perMinute !== undefined && windowMinutes !== undefined
         ? (100 * (row.canary.count + needed)) / (perMinute * windowMinutes)
         : undefined;
-    needs.push({ row, needed, perMinute, shareNeeded });
+    needs.push({ row, needed, extrapolated: need.extrapolated, perMinute, shareNeeded });
   }
   return needs;
 }
@@ -55,9 +58,9 @@ export function roundUpToLadderPercent(share: number): number | null {
   return null;
 }
 
-export function holdAdvice(report: Report, clock: StepClock, at: number): HoldAdvice {
+export function holdAdvice(report: Report, clock: StepClock, at: number, alpha: number): HoldAdvice {
   const timeLeft = clock.windowEnd !== undefined ? Math.max(0, clock.windowEnd - at) : null;
-  const needs = rowNeeds(report, clock, at);
+  const needs = rowNeeds(report, clock, at, alpha);
   const parts: string[] = [];
   if (timeLeft !== null && timeLeft > 0) parts.push(`the window closes in ${formatDuration(timeLeft)}`);
 
@@ -86,7 +89,9 @@ export function holdAdvice(report: Report, clock: StepClock, at: number): HoldAd
   )[0]!;
   const samplesMissing = Math.max(...needs.map((n) => n.needed));
   const what = `${slowest.row.metric}${slowest.row.statistic === "rate" ? "" : ` ${slowest.row.statistic}`}`;
-  parts.push(`${what} needs about ${formatCount(slowest.needed)} more canary samples`);
+  parts.push(
+    `${what} needs about ${formatCount(slowest.needed)} more canary samples${slowest.extrapolated ? " (extrapolated from its margin evidence)" : ""}`,
+  );
 
   let suggested: number | null = null;
   if (slowest.shareNeeded !== undefined && slowest.perMinute !== undefined) {

@@ -32,8 +32,11 @@ export function checkCatastrophe(report: Report, metric: MetricPolicy): Finding 
   const limit = metric.catastrophe;
   if (!limit) return undefined;
   const row = catastropheRow(report, metric);
-  const value = row?.canary.value;
-  if (!row || value === null || value === undefined) return undefined;
+  const shown = row?.canary.value;
+  if (!row || shown === null || shown === undefined) return undefined;
+  // A ratio with bad: decrease is reported as its complement (failures, not successes); the limit
+  // is written on the metric itself (e.g. success rate below 0.9).
+  const value = row.statistic === "complement_rate" ? 1 - shown : shown;
   if (row.canary.count < limit.min_count) return undefined;
   const crossed = metric.bad === "increase" ? value > limit.limit : value < limit.limit;
   if (!crossed) return undefined;

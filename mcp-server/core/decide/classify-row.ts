@@ -9,6 +9,7 @@ import {
   formatThreshold,
   formatValues,
 } from "./format.js";
+import { samplesNeeded } from "./samples.js";
 
 // Stage one: each report row on its own. A row can ask for a rollback, hold the step, pass (count
 // towards promotion) or be ignored (descriptive rows, segments that are not regressing, non-critical
@@ -53,15 +54,17 @@ function tail(parts: (string | undefined)[]): string {
 }
 
 /** What more data would settle the row, from the engine's own estimate when it has one. */
-function moreDataText(row: Row, isRate: boolean): string {
+function moreDataText(row: Row, isRate: boolean, alpha: number): string {
   const unit = isRate ? "canary requests" : "canary samples";
-  if (row.samples_needed !== null && row.samples_needed !== undefined && row.samples_needed > 0) {
-    return `ends with about ${formatCount(row.samples_needed)} more ${unit} on this step (more time or a larger percent)`;
+  const need = samplesNeeded(row, alpha);
+  if (need) {
+    const how = need.extrapolated ? ", extrapolated from the margin evidence" : "";
+    return `ends with about ${formatCount(need.samples)} more ${unit} on this step${how} (more time or a larger percent)`;
   }
   return `ends with more ${unit} on this step (more time or a larger percent)`;
 }
 
-export function classifyRow(row: Row, metric: MetricPolicy | undefined): RowClassification {
+export function classifyRow(row: Row, metric: MetricPolicy | undefined, alpha: number): RowClassification {
   if (!row.judged) return IGNORE;
   const isRate = isRateRow(row, metric);
   const label = rowLabel(row);
@@ -129,7 +132,7 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined): RowClas
             message: tail([
               `${label}: too little data to test (canary ${formatCount(row.canary.count)}, control ${formatCount(row.control.count)})`,
               note,
-              moreDataText(row, isRate),
+              moreDataText(row, isRate, alpha),
             ]),
           },
         ],
@@ -152,7 +155,7 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined): RowClas
             interval,
             `neither a regression beyond ${tolerance} nor non-inferiority within ${margin} is shown yet (margin evidence ${formatEvidence(row.margin_evidence)})`,
             note,
-            moreDataText(row, isRate),
+            moreDataText(row, isRate, alpha),
           ]),
         },
       ],
@@ -169,7 +172,7 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined): RowClas
           interval,
           `a harm above the margin ${margin} is not ruled out yet on this step (margin evidence ${formatEvidence(row.margin_evidence)})`,
           note,
-          moreDataText(row, isRate),
+          moreDataText(row, isRate, alpha),
         ]),
       },
     ],

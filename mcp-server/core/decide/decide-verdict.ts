@@ -102,7 +102,7 @@ function assess(input: DecideInput, clock: StepClock): Assessment {
   const blocked = new Set<string>();
 
   for (const row of report.rows) {
-    const c = classifyRow(row, metrics.get(row.metric));
+    const c = classifyRow(row, metrics.get(row.metric), policy.alpha);
     if (c.outcome === "rollback") rollback.push(...c.findings);
     else if (c.outcome === "hold") {
       hold.push(...c.findings);
@@ -227,7 +227,7 @@ export function decideVerdict(input: DecideInput): VerdictResult {
   // Rollback is the emergency brake: evidence of harm rolls back whatever else holds, paused or not.
   if (a.rollback.length > 0) return result("rollback", a.rollback, next);
 
-  const advice = holdAdvice(report, clock, ctx.at);
+  const advice = holdAdvice(report, clock, ctx.at, ctx.policy.alpha);
   if (ctx.state === "paused") {
     const wouldPromote = a.hold.length === 0;
     return result(

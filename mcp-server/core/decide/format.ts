@@ -56,7 +56,12 @@ export function formatSegment(segment: Record<string, string>): string {
 /** The row's canary and control values: "canary 0.82% vs control 0.51%". */
 export function formatValues(row: Row, isRate: boolean): string {
   const show = (v: number | null): string => (v === null ? "n/a" : isRate ? formatRate(v) : formatNumber(v));
-  const label = row.statistic === "rate" || row.statistic === "mean" ? "" : ` ${row.statistic}`;
+  const label =
+    row.statistic === "rate" || row.statistic === "mean"
+      ? ""
+      : row.statistic === "complement_rate"
+        ? " (1 - rate)"
+        : ` ${row.statistic}`;
   const diff =
     row.rel_diff !== null && Number.isFinite(row.rel_diff) ? ` (${formatRelative(row.rel_diff)})` : "";
   return `canary${label} ${show(row.canary.value)} vs control ${show(row.control.value)}${diff}`;

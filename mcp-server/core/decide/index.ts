@@ -5,4 +5,5 @@ export { holdAdvice, LADDER_FRIENDLY_PERCENTS, roundUpToLadderPercent } from "./
 export { catastropheStatistic, checkCatastrophe } from "./catastrophe.js";
 export { classifyRow, type Finding, type RowClassification, type RowOutcome } from "./classify-row.js";
 export { type DecideInput, decideVerdict, orderFindings, type ProviderError } from "./decide-verdict.js";
+export { type SamplesNeeded, samplesNeeded } from "./samples.js";
 export { heldPastWindowMs, nextCheckAt, type StepClock, stepClock } from "./timing.js";

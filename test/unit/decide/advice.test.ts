@@ -87,6 +87,26 @@ describe("hold advice", () => {
     expect(r.advice?.message).toContain("latency p99.9");
   });
 
+  it("extrapolates from the margin evidence when the engine gives no estimate", () => {
+    const row = makeRow({
+      status: "improvement",
+      margin_proven: false,
+      margin_evidence: Math.sqrt(20),
+      canary: { value: 0.005, count: 300, events: 2 },
+      control: { value: 0.005, count: 29_700, events: 150 },
+      samples_needed: null,
+    });
+    const r = decideVerdict({
+      ctx: makeContext(makePolicy(), { minutes: 30 }),
+      report: makeReport({ minutes: 30, rows: [row] }),
+    });
+    // Half-way to 20x on the log scale after 300 requests: about 300 more.
+    expect(r.advice?.samples_missing).toBe(300);
+    expect(r.advice?.suggested_percent).toBe(1);
+    expect(r.advice?.message).toContain("extrapolated");
+    expect(r.reasons[0]?.message).toContain("about 300 more canary requests on this step, extrapolated");
+  });
+
   it("gives no percent when no row says what it lacks", () => {
     const r = holdWith(null);
     expect(r.advice?.samples_missing).toBeNull();

@@ -239,7 +239,7 @@ describe("decideVerdict: rollback", () => {
     expect(slow.verdict).toBe("rollback");
     expect(codes(slow)).toEqual(["catastrophe", "catastrophe"]);
     expect(slow.reasons.map((x) => x.metric)).toEqual(["latency", "success_rate"]);
-    expect(slow.reasons[1]?.message).toContain("below the catastrophe limit");
+    expect(slow.reasons[1]?.message).toContain("85% is below the catastrophe limit 90%");
   });
 
   it("rolls back on a split mismatch only when the policy says so; otherwise it holds and never promotes", () => {
