@@ -1,0 +1,376 @@
+import { logSumExp } from "./numeric.js";
+
+// Stratified conditional-binomial mixture e-process for a rate ratio (STATS.md "Counts").
+//
+// Per slice k, condition on the events of both cohorts, m_k = x_T + x_C. If the canary's per-trial
+// rate is r times the control's, x_T | m_k ~ Binomial(m_k, pi_k(r)) with
+// pi_k(r) = n_T r / (n_T r + n_C). The likelihood ratio of an alternative a against the null r0 is
+//
+//   (pi_k(a) / pi_k(r0))^x_T ((1 - pi_k(a)) / (1 - pi_k(r0)))^x_C
+//     = exp( x_T log(a / r0) - m_k [log1p(rho_k a) - log1p(rho_k r0)] ),   rho_k = n_T / n_C,
+//
+// so each alternative costs one log1p per slice. Mixing the alternatives over a fixed grid with
+// fixed weights gives a non-negative supermartingale under every ratio on the null side; by
+// Ville's inequality it crosses 1/a with probability at most a, however often it is looked at.
+// The per-slice, two-arm form of Lindon & Malek, "Anytime-Valid Inference for Multinomial Count
+// Data" (NeurIPS 2022), and of Lindon, Sanden & Shirikian, "Rapid Regression Detection in Software
+// Deployments through Sequential Testing" (KDD 2022).
+//
+// Stratifying by slice is what keeps the test honest when the canary's share moves along the
+// ladder while the baseline rate drifts: each slice compares the cohorts under the same conditions.
+
+/** Number of alternatives in the mixture. */
+export const RATIO_GRID_SIZE = 40;
+/** The smallest and largest alternative, as a factor beyond the null ratio. */
+export const RATIO_GRID_MIN = 1.05;
+export const RATIO_GRID_MAX = 20;
+/** Spacing of the grid on the log scale. */
+export const RATIO_GRID_LOG_STEP = Math.log(RATIO_GRID_MAX / RATIO_GRID_MIN) / (RATIO_GRID_SIZE - 1);
+const LOG_GRID_MIN = Math.log(RATIO_GRID_MIN);
+/** log of each alternative's factor r_g (log-spaced in [1.05, 20]). */
+export const RATIO_GRID_LOG: Float64Array = Float64Array.from(
+  { length: RATIO_GRID_SIZE },
+  (_, g) => LOG_GRID_MIN + g * RATIO_GRID_LOG_STEP,
+);
+/** Equal weights: log(1 / 40). */
+export const LOG_GRID_WEIGHT = -Math.log(RATIO_GRID_SIZE);
+
+/** Which side of the null the alternatives lie on. */
+export type RatioDirection = "above" | "below";
+
+/**
+ * One test: a null ratio and alternatives on one side of it (null * r_g above, null / r_g below).
+ * `prepare(rho)` computes the per-alternative terms a slice needs; several states (the test itself,
+ * its projection) then add their counts with `LogLikelihoods.add`.
+ */
+export class RatioTest {
+  readonly nullRatio: number;
+  readonly direction: RatioDirection;
+  /** log(a_g / r0) per alternative. */
+  readonly logFactor: Float64Array;
+  private readonly alternatives: Float64Array;
+  /** log1p(rho a_g) - log1p(rho r0) for the slice last prepared. */
+  readonly slope: Float64Array;
+
+  constructor(nullRatio: number, direction: RatioDirection) {
+    if (!(nullRatio > 0) || !Number.isFinite(nullRatio))
+      throw new Error(`null ratio must be positive, got ${nullRatio}`);
+    this.nullRatio = nullRatio;
+    this.direction = direction;
+    const sign = direction === "above" ? 1 : -1;
+    this.logFactor = RATIO_GRID_LOG.map((l) => sign * l);
+    this.alternatives = this.logFactor.map((l) => nullRatio * Math.exp(l));
+    this.slope = new Float64Array(RATIO_GRID_SIZE);
+  }
+
+  private preparedFor = Number.NaN;
+
+  /** Prepares the slice terms for trials ratio rho = n_T / n_C (> 0); a repeat for the same rho is free. */
+  prepare(rho: number): void {
+    if (rho === this.preparedFor) return;
+    this.preparedFor = rho;
+    const base = Math.log1p(rho * this.nullRatio);
+    const alternatives = this.alternatives;
+    const slope = this.slope;
+    for (let g = 0; g < RATIO_GRID_SIZE; g++) slope[g] = Math.log1p(rho * alternatives[g]!) - base;
+  }
+}
+
+/**
+ * One RatioTest per (null, side), shared by every comparison that uses it. A slice's terms depend
+ * only on rho, and rho is often the same for many comparisons of one slice (the percentiles of a
+ * histogram, ratio metrics over the same trials), so a shared test computes them once.
+ */
+export class RatioTestPool {
+  private readonly tests = new Map<string, RatioTest>();
+
+  get(nullRatio: number, direction: RatioDirection): RatioTest {
+    const key = `${direction}:${nullRatio}`;
+    let test = this.tests.get(key);
+    if (!test) {
+      test = new RatioTest(nullRatio, direction);
+      this.tests.set(key, test);
+    }
+    return test;
+  }
+}
+
+/** Running log-likelihood ratio of every alternative of one test, from one start. */
+export class LogLikelihoods {
+  readonly values = new Float64Array(RATIO_GRID_SIZE);
+  /** Largest value: an upper bound of the mixture's log e-value (the weights sum to 1). */
+  max = 0;
+
+  /** Adds a slice with x_T canary events out of m events in both cohorts; `test.prepare` must have run. */
+  add(test: RatioTest, xT: number, m: number): void {
+    const values = this.values;
+    const factor = test.logFactor;
+    const slope = test.slope;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+      const v = values[g]! + xT * factor[g]! - m * slope[g]!;
+      values[g] = v;
+      if (v > max) max = v;
+    }
+    this.max = max;
+  }
+
+  /** log of the mixture e-value: log sum_g w_g exp(L_g). */
+  logEvidence(): number {
+    return logSumExp(this.values) + LOG_GRID_WEIGHT;
+  }
+
+  reset(): void {
+    this.values.fill(0);
+    this.max = 0;
+  }
+}
+
+/**
+ * A mixture e-process that may restart at fixed points (the ladder's steps). Restart j is the
+ * process Z^j that stays 1 until step j begins and then multiplies the likelihood ratios of later
+ * slices; each Z^j is a test supermartingale because its start is a stopping time. Their mixture
+ * E = sum_j v_j Z^j with weights v_j fixed in advance (summing to 1) is one too, so the whole
+ * deployment spends one budget. Restart 0 is the whole-deployment test; the later ones keep a
+ * regression that begins at a later step from being slowed by evidence of no harm gathered before it.
+ *
+ * Every restart sees the same slices from its start on, so its log-likelihoods are the cumulative
+ * ones minus a snapshot taken when it started: one O(grid) update per slice whatever the restarts.
+ */
+export class RestartingRatioEvidence {
+  readonly test: RatioTest;
+  private readonly logWeights: number[];
+  private readonly cumulative = new LogLikelihoods();
+  private readonly snapshots: (Float64Array | null)[];
+  private readonly terms = new Float64Array(RATIO_GRID_SIZE);
+  /** Running maximum of log E over every slice seen: a crossing stays a crossing. */
+  logMax = 0;
+
+  constructor(test: RatioTest, restartWeights: readonly number[]) {
+    this.test = test;
+    this.logWeights = restartWeights.map((w) => Math.log(w));
+    this.snapshots = restartWeights.map(() => null);
+  }
+
+  /** Starts restart j (and any earlier one not yet started: they carry no data either way). */
+  begin(j: number): void {
+    const last = Math.min(j, this.snapshots.length - 1);
+    for (let i = 0; i <= last; i++) {
+      if (!this.snapshots[i]) this.snapshots[i] = Float64Array.from(this.cumulative.values);
+    }
+  }
+
+  /** Adds a slice to every started restart; `test.prepare(rho)` must have run. Updates the running maximum. */
+  add(xT: number, m: number): void {
+    this.cumulative.add(this.test, xT, m);
+    const values = this.cumulative.values;
+    let bound = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < this.snapshots.length; j++) {
+      const snap = this.snapshots[j];
+      let top = 0;
+      if (snap) {
+        top = Number.NEGATIVE_INFINITY;
+        for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+          const v = values[g]! - snap[g]!;
+          if (v > top) top = v;
+        }
+      }
+      const term = this.logWeights[j]! + top;
+      bound =
+        bound > term ? bound + Math.log1p(Math.exp(term - bound)) : term + Math.log1p(Math.exp(bound - term));
+    }
+    // The mixture never exceeds that bound: skip the full evaluation when it cannot raise the
+    // running maximum (most slices under no harm).
+    if (bound > this.logMax) {
+      const current = this.logEvidence();
+      if (current > this.logMax) this.logMax = current;
+    }
+  }
+
+  /** log E now. */
+  logEvidence(): number {
+    let acc = Number.NEGATIVE_INFINITY;
+    const values = this.cumulative.values;
+    for (let j = 0; j < this.snapshots.length; j++) {
+      const snap = this.snapshots[j];
+      let term = this.logWeights[j]!;
+      if (snap) {
+        for (let g = 0; g < RATIO_GRID_SIZE; g++) this.terms[g] = values[g]! - snap[g]!;
+        term += logSumExp(this.terms) + LOG_GRID_WEIGHT;
+      }
+      acc = acc > term ? acc + Math.log1p(Math.exp(term - acc)) : term + Math.log1p(Math.exp(acc - term));
+    }
+    return acc;
+  }
+}
+
+/** A slice's contribution as kept for the confidence sequence. */
+export interface RatioSliceCounts {
+  xT: number;
+  m: number;
+  /** n_T / n_C */
+  rho: number;
+}
+
+/** Bounds searched for the confidence sequence, as ratios. */
+const CS_LOG_LIMIT = Math.log(1e4);
+
+/**
+ * Anytime-valid confidence sequence for the rate ratio from the same two mixture tests: the lower
+ * end is the largest ratio r that the test "ratio <= r" (alternatives above) rejects at
+ * `lowThreshold`, the upper end the smallest r that "ratio >= r" (alternatives below) rejects at
+ * `highThreshold`. Both e-values are monotone in r, so the ends are found by bisection on log r.
+ *
+ * The search runs on the lattice of the grid's own spacing: with log r = i h, every alternative
+ * log r + log r_g lands on a fixed lattice too, so F(u) = sum_k m_k log1p(rho_k e^u) is computed
+ * once per lattice point (K log1p each) and shared by all alternatives and bisection steps. The
+ * final position inside the bracketing cell is interpolated linearly in log E. The iteration count
+ * depends only on the lattice, so the result is deterministic.
+ *
+ * Returns ratios: `low` is 0 when nothing is rejected below, `high` null when nothing is rejected above.
+ */
+export function ratioConfidenceSequence(
+  slices: readonly RatioSliceCounts[],
+  lowThreshold: number,
+  highThreshold: number,
+): { low: number; high: number | null } {
+  let eventsT = 0;
+  let events = 0;
+  for (const s of slices) {
+    eventsT += s.xT;
+    events += s.m;
+  }
+  if (events === 0) return { low: 0, high: null };
+  const h = RATIO_GRID_LOG_STEP;
+  const F = (u: number): number => {
+    const eu = Math.exp(u);
+    let sum = 0;
+    for (const s of slices) if (s.m > 0) sum += s.m * Math.log1p(s.rho * eu);
+    return sum;
+  };
+  const base = new Map<number, number>();
+  const plus = new Map<number, number>();
+  const minus = new Map<number, number>();
+  const cached = (cache: Map<number, number>, i: number, u: number): number => {
+    let v = cache.get(i);
+    if (v === undefined) {
+      v = F(u);
+      cache.set(i, v);
+    }
+    return v;
+  };
+  const terms = new Float64Array(RATIO_GRID_SIZE);
+  // log E of "ratio <= e^(i h)" against alternatives above it.
+  const logAbove = (i: number): number => {
+    const f0 = cached(base, i, i * h);
+    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+      const j = i + g;
+      terms[g] = eventsT * RATIO_GRID_LOG[g]! - (cached(plus, j, LOG_GRID_MIN + j * h) - f0);
+    }
+    return logSumExp(terms) + LOG_GRID_WEIGHT;
+  };
+  // log E of "ratio >= e^(i h)" against alternatives below it.
+  const logBelow = (i: number): number => {
+    const f0 = cached(base, i, i * h);
+    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+      const j = i - g;
+      terms[g] = -eventsT * RATIO_GRID_LOG[g]! - (cached(minus, j, -LOG_GRID_MIN + j * h) - f0);
+    }
+    return logSumExp(terms) + LOG_GRID_WEIGHT;
+  };
+  const iMax = Math.ceil(CS_LOG_LIMIT / h);
+  const iMin = -iMax;
+  const logLow = Math.log(lowThreshold);
+  const logHigh = Math.log(highThreshold);
+
+  // Lower end: log E_above decreases in i; find the last i that still rejects.
+  let low: number;
+  const aboveAtMin = logAbove(iMin);
+  if (aboveAtMin < logLow) {
+    low = 0;
+  } else {
+    const aboveAtMax = logAbove(iMax);
+    if (aboveAtMax >= logLow) {
+      low = Math.exp(iMax * h);
+    } else {
+      let lo = iMin;
+      let hi = iMax;
+      let eLo = aboveAtMin;
+      let eHi = aboveAtMax;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        const e = logAbove(mid);
+        if (e >= logLow) {
+          lo = mid;
+          eLo = e;
+        } else {
+          hi = mid;
+          eHi = e;
+        }
+      }
+      const frac = eLo === eHi ? 0 : (eLo - logLow) / (eLo - eHi);
+      low = Math.exp((lo + frac) * h);
+    }
+  }
+
+  // Upper end: log E_below increases in i; find the first i that rejects.
+  let high: number | null;
+  const belowAtMax = logBelow(iMax);
+  if (belowAtMax < logHigh) {
+    high = null;
+  } else {
+    const belowAtMin = logBelow(iMin);
+    if (belowAtMin >= logHigh) {
+      high = Math.exp(iMin * h);
+    } else {
+      let lo = iMin;
+      let hi = iMax;
+      let eLo = belowAtMin;
+      let eHi = belowAtMax;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        const e = logBelow(mid);
+        if (e >= logHigh) {
+          hi = mid;
+          eHi = e;
+        } else {
+          lo = mid;
+          eLo = e;
+        }
+      }
+      const frac = eHi === eLo ? 1 : (logHigh - eLo) / (eHi - eLo);
+      high = Math.exp((lo + frac) * h);
+    }
+  }
+  return { low, high };
+}
+
+/**
+ * How many more canary trials until a test's e-value would reach `threshold`, if every future
+ * trial contributed what the average trial so far contributed in expectation: `perTrial[g]` is the
+ * expected log-likelihood ratio per canary trial of alternative g (the projection state divided by
+ * the trials behind it). Solves sum_g w_g exp(N c_g) = threshold for N by bisection on log N.
+ * It is the n at which the e-value reaches the threshold when the data match their expectation
+ * exactly; a real run crosses later about half of the time. Null when no alternative gains.
+ */
+export function trialsToThreshold(perTrial: Float64Array, threshold: number): number | null {
+  let best = Number.NEGATIVE_INFINITY;
+  for (const c of perTrial) if (c > best) best = c;
+  if (!(best > 0)) return null;
+  const target = Math.log(threshold);
+  const logE = (n: number): number => {
+    const terms = new Float64Array(perTrial.length);
+    for (let g = 0; g < perTrial.length; g++) terms[g] = n * perTrial[g]!;
+    return logSumExp(terms) + LOG_GRID_WEIGHT;
+  };
+  // The single best alternative reaches the target at (target - log w) / best: an upper bound.
+  let hi = (target - LOG_GRID_WEIGHT) / best;
+  let lo = 0;
+  if (logE(hi) < target) return hi;
+  for (let i = 0; i < 60; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (logE(mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
