@@ -37,7 +37,7 @@ export const rowSchema = z.object({
   abs_diff: nullableNumber,
   rel_diff: nullableNumber,
   ci_low: nullableNumber.describe(
-    "Lower end of the anytime-valid interval for the difference (same scale as rel_diff for ratio rows)",
+    "Lower end of the interval for the difference on the current step: an anytime-valid confidence sequence for rate, throughput and mean rows (same scale as rel_diff for rates), order-statistic bounds for percentiles; null when not computed",
   ),
   ci_high: nullableNumber,
   interval_scale: z.enum(["relative", "absolute"]).describe("Scale of ci_low/ci_high"),
@@ -46,6 +46,18 @@ export const rowSchema = z.object({
   status: rowStatusSchema,
   tolerance: z.number().describe("Rollback threshold in interval_scale units"),
   effective_tolerance: z.number().optional().describe("Tolerance after snapping to a histogram bucket bound"),
+  effective_margin: z
+    .number()
+    .optional()
+    .describe(
+      "Margin after snapping to a histogram bucket bound (snapped down: never more lenient than the policy)",
+    ),
+  improvement_evidence: z
+    .number()
+    .optional()
+    .describe(
+      "E-value for 'canary better than control beyond the tolerance' (running maximum, same threshold)",
+    ),
   margin: z.number().describe("Promotion (non-inferiority) threshold in interval_scale units"),
   margin_evidence: z.number().describe("E-value against 'harm above margin' on the current step's data"),
   margin_proven: z.boolean().describe("The current step's data rule out a harm larger than the margin"),
@@ -93,6 +105,10 @@ export const reportSchema = z.object({
     .object({ slices: z.number(), note: z.string() })
     .optional()
     .describe("Traffic outside the population: stored and shown, never judged"),
+  notes: z
+    .array(z.string())
+    .optional()
+    .describe("Report-wide remarks: warm-up, segments beyond max_segments, series left out and why"),
   inputs_sha256: z.string(),
   policy_sha256: z.string(),
 });

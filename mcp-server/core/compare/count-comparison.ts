@@ -1,0 +1,156 @@
+import {
+  LogLikelihoods,
+  type RatioDirection,
+  type RatioSliceCounts,
+  type RatioTest,
+  RatioTestPool,
+  RestartingRatioEvidence,
+  trialsToThreshold,
+} from "../stats/ratio-evidence.js";
+
+// The three count tests behind a ratio, throughput or percentile row, fed slice by slice:
+// - harm: "canary worse than control beyond the tolerance", over the whole deployment with
+//   restarts at each step; its running maximum is the row's evidence (a crossing stays a crossing);
+// - improvement: the mirror, "canary better beyond the tolerance", same budget and construction;
+// - margin: non-inferiority, "harm above the margin is ruled out", on the current step only (a step
+//   earns its own promotion), with its projection: the same test fed what it would see if the
+//   canary matched the control, which tells "too little data" from "data that do not look good".
+
+export interface CountTestSpec {
+  nullRatio: number;
+  direction: RatioDirection;
+}
+
+export interface CountTestSpecs {
+  harm: CountTestSpec;
+  improvement: CountTestSpec;
+  margin: CountTestSpec;
+}
+
+/**
+ * One slice, already turned into the counts each test reads. A canary count of null leaves that
+ * test out for the slice (a percentile whose shifted threshold has no bucket bound).
+ */
+export interface CountSlice {
+  /** n_T / n_C: the canary's trials (or samples, or share) over the control's; > 0. */
+  rho: number;
+  /** Control events (for percentiles: control samples above the threshold c). */
+  xC: number;
+  xTHarm: number | null;
+  xTImprovement: number | null;
+  xTMargin: number | null;
+  /** What the margin test would count if the canary matched the control. */
+  projectedXT: number;
+  projectedXC: number;
+  /** Canary trials behind the slice: the unit of samples_needed. */
+  canaryScale: number;
+  /** Canary events expected if the canary matched the control (for the minimum-count rule). */
+  expectedCanaryEvents: number;
+}
+
+export interface StepCounts {
+  slices: number;
+  canaryScale: number;
+  expectedCanaryEvents: number;
+  canaryEvents: number;
+  controlEvents: number;
+}
+
+function emptyStep(): StepCounts {
+  return { slices: 0, canaryScale: 0, expectedCanaryEvents: 0, canaryEvents: 0, controlEvents: 0 };
+}
+
+export class CountComparison {
+  private readonly harmTest: RatioTest;
+  private readonly improvementTest: RatioTest;
+  private readonly marginTest: RatioTest;
+  readonly harm: RestartingRatioEvidence;
+  readonly improvement: RestartingRatioEvidence;
+  readonly margin = new LogLikelihoods();
+  readonly projection = new LogLikelihoods();
+  /** Ordinal of the step the step-level state belongs to (-1: none yet). */
+  stepOrdinal = -1;
+  step: StepCounts = emptyStep();
+  /** The current step's slices for the confidence sequence (harm counts). */
+  stepSlices: RatioSliceCounts[] = [];
+
+  /**
+   * Tests come from a pool shared across comparisons: tests with the same null and side share their
+   * per-slice terms (a percentile's improvement and margin tests, the percentiles of one histogram).
+   * Each test is prepared right before its counts are added, so sharing is safe.
+   */
+  constructor(
+    specs: CountTestSpecs,
+    restartWeights: readonly number[],
+    private readonly keepSlices: boolean,
+    pool: RatioTestPool = new RatioTestPool(),
+  ) {
+    this.harmTest = pool.get(specs.harm.nullRatio, specs.harm.direction);
+    this.improvementTest = pool.get(specs.improvement.nullRatio, specs.improvement.direction);
+    this.marginTest = pool.get(specs.margin.nullRatio, specs.margin.direction);
+    this.harm = new RestartingRatioEvidence(this.harmTest, restartWeights);
+    this.improvement = new RestartingRatioEvidence(this.improvementTest, restartWeights);
+  }
+
+  /** Moves to step `ordinal` (ladder index `ladderStep`): resets the step's state and starts its restart. */
+  enterStep(ordinal: number, ladderStep: number): void {
+    if (ordinal === this.stepOrdinal) return;
+    this.stepOrdinal = ordinal;
+    this.step = emptyStep();
+    this.stepSlices = [];
+    this.margin.reset();
+    this.projection.reset();
+    this.harm.begin(ladderStep);
+    this.improvement.begin(ladderStep);
+  }
+
+  add(s: CountSlice): void {
+    if (!(s.rho > 0) || !Number.isFinite(s.rho)) return;
+    const step = this.step;
+    step.slices++;
+    step.canaryScale += s.canaryScale;
+    step.expectedCanaryEvents += s.expectedCanaryEvents;
+    step.canaryEvents += s.xTHarm ?? 0;
+    step.controlEvents += s.xC;
+    if (s.xTHarm !== null && s.xTHarm + s.xC > 0) {
+      this.harmTest.prepare(s.rho);
+      this.harm.add(s.xTHarm, s.xTHarm + s.xC);
+      if (this.keepSlices) this.stepSlices.push({ xT: s.xTHarm, m: s.xTHarm + s.xC, rho: s.rho });
+    }
+    if (s.xTImprovement !== null && s.xTImprovement + s.xC > 0) {
+      this.improvementTest.prepare(s.rho);
+      this.improvement.add(s.xTImprovement, s.xTImprovement + s.xC);
+    }
+    const marginEvents = s.xTMargin === null ? 0 : s.xTMargin + s.xC;
+    const projectedEvents = s.projectedXT + s.projectedXC;
+    if (marginEvents > 0 || projectedEvents > 0) {
+      this.marginTest.prepare(s.rho);
+      if (s.xTMargin !== null && marginEvents > 0) this.margin.add(this.marginTest, s.xTMargin, marginEvents);
+      if (projectedEvents > 0) this.projection.add(this.marginTest, s.projectedXT, projectedEvents);
+    }
+  }
+
+  /** Whether the step-level state belongs to the step being reported. */
+  isCurrent(ordinal: number): boolean {
+    return this.stepOrdinal === ordinal;
+  }
+
+  /**
+   * Extra canary trials until the margin could be proven: from the projection (canary matching
+   * control) or, when `observed`, from the margin test's own average drift so far. Null when the
+   * data give no way to tell (no events yet, or the observed data move away from proof).
+   */
+  trialsNeeded(threshold: number, observed: boolean): number | null {
+    const scale = this.step.canaryScale;
+    if (!(scale > 0)) return null;
+    const state = observed ? this.margin : this.projection;
+    const perTrial = state.values.map((v) => v / scale);
+    const total = trialsToThreshold(perTrial, threshold);
+    return total === null ? null : Math.max(0, Math.ceil(total - scale));
+  }
+}
+
+/** e-value from a log e-value, kept finite for JSON. */
+export function evidenceValue(logE: number): number {
+  return Math.exp(Math.min(logE, 690));
+}

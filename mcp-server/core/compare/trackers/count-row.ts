@@ -1,0 +1,84 @@
+import type { RowStatus } from "../../report.js";
+import { ratioConfidenceSequence } from "../../stats/ratio-evidence.js";
+import { type CountComparison, evidenceValue } from "../count-comparison.js";
+import { rowStatus, statusNote } from "../status.js";
+import type { RowContext } from "./types.js";
+
+// The judged part of a row backed by count tests (ratio, throughput, percentile rows).
+
+/** Minimum expected canary events on the step before a rate is judged. */
+export const MIN_EXPECTED_EVENTS = 5;
+
+export interface CountRowJudgment {
+  evidence: number;
+  improvement_evidence: number;
+  margin_evidence: number;
+  margin_proven: boolean;
+  status: RowStatus;
+  samples_needed: number | null;
+  note: string;
+}
+
+/**
+ * Status, evidence and samples needed for a count-backed row. `belowMinimum` is the row kind's own
+ * minimum rule (expected events, tail samples), `extraNeeded` the samples that rule still lacks.
+ */
+export function judgeCounts(
+  counts: CountComparison,
+  ctx: RowContext,
+  noData: string | null,
+  belowMinimum: string | null,
+  extraNeeded: number,
+): CountRowJudgment {
+  const current = counts.isCurrent(ctx.ordinal);
+  const evidence = evidenceValue(counts.harm.logMax);
+  const improvementEvidence = evidenceValue(counts.improvement.logMax);
+  const marginEvidence = current ? evidenceValue(counts.margin.logEvidence()) : 1;
+  const projected = current ? evidenceValue(counts.projection.logEvidence()) : 1;
+  const regression = evidence >= ctx.harmThreshold;
+  const improvement = improvementEvidence >= ctx.harmThreshold;
+  const marginProven = belowMinimum === null && noData === null && marginEvidence >= ctx.marginThreshold;
+  const status = rowStatus({
+    regression,
+    noData,
+    improvement,
+    belowMinimum,
+    marginProven,
+    projectedSufficient: projected >= ctx.marginThreshold,
+  });
+  let samplesNeeded: number | null = null;
+  if (status === "insufficient_data" || status === "inconclusive") {
+    const byTest = current ? counts.trialsNeeded(ctx.marginThreshold, status === "inconclusive") : null;
+    samplesNeeded = byTest === null ? (extraNeeded > 0 ? extraNeeded : null) : Math.max(byTest, extraNeeded);
+  } else if (status === "no_difference") {
+    samplesNeeded = 0;
+  }
+  const note = statusNote(status, {
+    evidence,
+    threshold: ctx.harmThreshold,
+    marginEvidence,
+    marginThreshold: ctx.marginThreshold,
+    noData,
+    belowMinimum,
+  });
+  return {
+    evidence,
+    improvement_evidence: improvementEvidence,
+    margin_evidence: marginEvidence,
+    margin_proven: marginProven,
+    status,
+    samples_needed: samplesNeeded,
+    note,
+  };
+}
+
+/** Confidence sequence of the rate ratio on the current step, as relative differences. */
+export function ratioInterval(
+  counts: CountComparison,
+  ctx: RowContext,
+): { ci_low: number | null; ci_high: number | null } {
+  if (!ctx.intervals || !counts.isCurrent(ctx.ordinal) || counts.stepSlices.length === 0)
+    return { ci_low: null, ci_high: null };
+  const cs = ratioConfidenceSequence(counts.stepSlices, ctx.harmThreshold, ctx.marginThreshold);
+  return { ci_low: cs.low - 1, ci_high: cs.high === null ? null : cs.high - 1 };
+}
