@@ -1,6 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { OperationContext } from "../operations/context.js";
 import { PRODUCT_VERSION } from "../version.js";
+import { registerResources } from "./resources.js";
 import { TOOLS } from "./tools/index.js";
 
 /** Builds the canary MCP server over an operation context; the transport is the caller's choice. */
@@ -14,5 +15,6 @@ export function createServer(ctx: OperationContext): McpServer {
     },
   );
   for (const tool of TOOLS) tool.register(server, ctx);
+  registerResources(server, ctx);
   return server;
 }

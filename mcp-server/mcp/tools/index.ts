@@ -1,17 +1,29 @@
 import type { ServerTool } from "../tool.js";
 import { assignCohortTool } from "./assign-cohort.js";
 import { auditLogTool } from "./audit-log.js";
+import { compareMetricsTool } from "./compare-metrics.js";
+import { decideTool } from "./decide.js";
 import { deploymentStatusTool } from "./deployment-status.js";
 import { listDeploymentsTool } from "./list-deployments.js";
+import { promoteStepTool } from "./promote-step.js";
+import { recheckDecisionTool } from "./recheck-decision.js";
+import { recordMetricsTool } from "./record-metrics.js";
+import { rollbackTool } from "./rollback.js";
 import { startDeploymentTool } from "./start-deployment.js";
 import { validatePolicyTool } from "./validate-policy.js";
 
 /** Every tool the server offers, in the order clients list them. */
 export const TOOLS: readonly ServerTool[] = [
   startDeploymentTool,
+  recordMetricsTool,
   assignCohortTool,
+  compareMetricsTool,
+  decideTool,
+  promoteStepTool,
+  rollbackTool,
+  auditLogTool,
   deploymentStatusTool,
   listDeploymentsTool,
-  auditLogTool,
+  recheckDecisionTool,
   validatePolicyTool,
 ];

@@ -1,0 +1,80 @@
+import { compareMetrics } from "../core/compare/index.js";
+import type { JudgeContext } from "../core/deployment.js";
+import { durationMs } from "../core/duration.js";
+import type { Report } from "../core/report.js";
+import { listDecisions } from "../ledger/decisions.js";
+import { type DeploymentRecord, stepStarts } from "../ledger/deployments.js";
+import { latestSliceTime, loadSlices } from "../ledger/slices.js";
+import type { OperationContext } from "./context.js";
+
+/** The latest time a deployment has seen: its last event, or the end of its newest slice. */
+export function latestSeen(ctx: OperationContext, d: DeploymentRecord): number {
+  const newest = latestSliceTime(ctx.ledger.db, d.id);
+  return newest === undefined
+    ? d.last_event_at
+    : Math.max(d.last_event_at, newest + durationMs(d.policy.slice));
+}
+
+/** The judge's view of a deployment at a time: the steps as they stood then. */
+/**
+ * `asOfStep` rebuilds the view a decision had: transitions made at the same instant after it
+ * (a promotion or rollback acting on it) are not part of it.
+ */
+export function judgeContext(
+  ctx: OperationContext,
+  d: DeploymentRecord,
+  at: number,
+  asOfStep?: number,
+): JudgeContext {
+  const steps = stepStarts(ctx.ledger.db, d.id).filter(
+    (s) => s.startedAt <= at && (asOfStep === undefined || s.step <= asOfStep),
+  );
+  const current = steps[steps.length - 1];
+  const ended = asOfStep === undefined && d.ended_at !== null && d.ended_at <= at;
+  const jc: JudgeContext = {
+    deploymentId: d.id,
+    policy: d.policy,
+    steps: steps.length
+      ? steps
+      : [{ step: 0, percent: d.policy.ladder[0]?.percent ?? 0, startedAt: d.created_at }],
+    state: ended
+      ? d.state
+      : d.state === "paused"
+        ? "paused"
+        : current && current.step === d.policy.ladder.length - 1
+          ? "completed"
+          : "canary",
+    at,
+  };
+  if (ended && d.ended_at !== null) jc.endedAt = d.ended_at;
+  return jc;
+}
+
+/** Compares the cohorts from the stored slices; read-only. */
+export function reportAt(
+  ctx: OperationContext,
+  d: DeploymentRecord,
+  at: number,
+  asOfStep?: number,
+): { report: Report; judge: JudgeContext } {
+  const judge = judgeContext(ctx, d, at, asOfStep);
+  return { report: compareMetrics(judge, loadSlices(ctx.ledger.db, d.id, at)), judge };
+}
+
+/** When the current unbroken run of holds on this step began (for the policy's max_hold). */
+export function holdingSince(
+  ctx: OperationContext,
+  d: DeploymentRecord,
+  step = d.step,
+  beforeDecisionId = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  let since: number | undefined;
+  const recent = listDecisions(ctx.ledger.db, d.id, 500);
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const dec = recent[i]!;
+    if (dec.id >= beforeDecisionId) continue;
+    if (dec.step !== step || dec.verdict !== "hold") break;
+    since = dec.decided_at;
+  }
+  return since;
+}
