@@ -76,8 +76,7 @@ export function decide(
     // People hear about a hold when its reasons change, not at every look.
     const holdChanged =
       result.verdict === "hold" &&
-      (!previous ||
-        previous.verdict !== "hold" ||
+      (previous?.verdict !== "hold" ||
         previous.step !== d.step ||
         previous.reasons.map((r) => r.code).join() !== codes.join());
     const { head } = recordEvent(ctx, d, {

@@ -40,16 +40,14 @@ export const rollbackOutput = z.object({
 export type RollbackOutput = z.infer<typeof rollbackOutput>;
 
 function worstRows(rows: Row[], n = 5): RollbackOutput["evidence"] {
-  return rows
-    .slice(0, n)
-    .map((r) => ({
-      metric: r.metric,
-      statistic: r.statistic,
-      status: r.status,
-      canary: r.canary.value,
-      control: r.control.value,
-      evidence: r.evidence,
-    }));
+  return rows.slice(0, n).map((r) => ({
+    metric: r.metric,
+    statistic: r.statistic,
+    status: r.status,
+    canary: r.canary.value,
+    control: r.control.value,
+    evidence: r.evidence,
+  }));
 }
 
 /** The emergency brake: anyone may pull it with a reason. Routing goes to 0%; the evidence stays. */
