@@ -214,6 +214,8 @@ export interface RatioSliceCounts {
 
 /** Bounds searched for the confidence sequence, as ratios. */
 const CS_LOG_LIMIT = Math.log(1e4);
+/** Exact refinement steps inside the final lattice cell. */
+const CS_REFINEMENT_STEPS = 4;
 
 /**
  * Anytime-valid confidence sequence for the rate ratio from the same two mixture tests: the lower
@@ -223,9 +225,9 @@ const CS_LOG_LIMIT = Math.log(1e4);
  *
  * The search runs on the lattice of the grid's own spacing: with log r = i h, every alternative
  * log r + log r_g lands on a fixed lattice too, so F(u) = sum_k m_k log1p(rho_k e^u) is computed
- * once per lattice point (K log1p each) and shared by all alternatives and bisection steps. The
- * final position inside the bracketing cell is interpolated linearly in log E. The iteration count
- * depends only on the lattice, so the result is deterministic.
+ * once per lattice point (K log1p each) and shared by all alternatives and bisection steps. Inside
+ * the bracketing cell, four exact Illinois regula falsi steps place the end (on the rejected side,
+ * so the interval never comes out narrower). Iteration counts are fixed by the lattice, so the result is deterministic.
  *
  * Returns ratios: `low` is 0 when nothing is rejected below, `high` null when nothing is rejected above.
  */
@@ -278,6 +280,44 @@ export function ratioConfidenceSequence(
     }
     return logSumExp(terms) + LOG_GRID_WEIGHT;
   };
+  // The same e-values at any log r, exactly (K log1p per alternative): for the final refinement.
+  const exactLog = (u: number, side: 1 | -1): number => {
+    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+      const l = RATIO_GRID_LOG[g]!;
+      const ea = Math.exp(u + side * l);
+      const e0 = Math.exp(u);
+      let sum = side * eventsT * l;
+      for (const s of slices) if (s.m > 0) sum -= s.m * (Math.log1p(s.rho * ea) - Math.log1p(s.rho * e0));
+      terms[g] = sum;
+    }
+    return logSumExp(terms) + LOG_GRID_WEIGHT;
+  };
+  // Illinois regula falsi inside the bracketing lattice cell, a fixed number of steps. The edge of
+  // the non-rejected set lies between the two ends; returning the rejected end keeps the interval
+  // from ever coming out narrower than the tests make it.
+  const refine = (a: number, fa: number, b: number, fb: number, side: 1 | -1, target: number): number => {
+    // a rejects (f >= target), b does not.
+    let ga = fa - target;
+    let gb = fb - target;
+    let side0 = 0;
+    for (let i = 0; i < CS_REFINEMENT_STEPS; i++) {
+      const c = ga === gb ? 0.5 * (a + b) : b - (gb * (b - a)) / (gb - ga);
+      const gc = exactLog(c, side) - target;
+      if (gc >= 0) {
+        a = c;
+        ga = gc;
+        if (side0 === 1) gb /= 2;
+        side0 = 1;
+      } else {
+        b = c;
+        gb = gc;
+        if (side0 === -1) ga /= 2;
+        side0 = -1;
+      }
+    }
+    return a;
+  };
+
   const iMax = Math.ceil(CS_LOG_LIMIT / h);
   const iMin = -iMax;
   const logLow = Math.log(lowThreshold);
@@ -308,8 +348,7 @@ export function ratioConfidenceSequence(
           eHi = e;
         }
       }
-      const frac = eLo === eHi ? 0 : (eLo - logLow) / (eLo - eHi);
-      low = Math.exp((lo + frac) * h);
+      low = Math.exp(refine(lo * h, eLo, hi * h, eHi, 1, logLow));
     }
   }
 
@@ -338,8 +377,7 @@ export function ratioConfidenceSequence(
           eLo = e;
         }
       }
-      const frac = eHi === eLo ? 1 : (logHigh - eLo) / (eHi - eLo);
-      high = Math.exp((lo + frac) * h);
+      high = Math.exp(refine(hi * h, eHi, lo * h, eLo, -1, logHigh));
     }
   }
   return { low, high };
