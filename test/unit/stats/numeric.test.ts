@@ -1,3 +1,4 @@
+// biome-ignore-all lint/correctness/noPrecisionLoss: reference values as printed by mpmath (17 significant digits)
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
