@@ -34,9 +34,9 @@ import {
 
 const EXPECTED_SKILLS = ["canary-deploy", "canary-policy", "canary-report", "canary-rollback-handoff"];
 const EXPECTED_COMMANDS = [
+  "canary-compare",
   "canary-decide",
   "canary-promote",
-  "canary-report",
   "canary-rollback",
   "canary-start",
   "canary-status",
@@ -100,6 +100,8 @@ describe("the Claude Code pack against the real canary server", () => {
   it("has the four skills and the slash commands", () => {
     expect(skills.map((s) => s.dir)).toEqual(EXPECTED_SKILLS);
     expect(commands.map((c) => c.name)).toEqual(EXPECTED_COMMANDS);
+    // Skills are slash commands too, in the same namespace: a shared name would hide one of them.
+    expect(EXPECTED_COMMANDS.filter((c) => EXPECTED_SKILLS.includes(c))).toEqual([]);
   });
 
   describe("frontmatter", () => {
