@@ -1,16 +1,34 @@
 import type { Command } from "../command.js";
 import { assignCommand } from "./assign.js";
 import { auditCommand } from "./audit.js";
+import { compareCommand } from "./compare.js";
+import { decideCommand } from "./decide.js";
+import { demoCommand } from "./demo.js";
+import { ingestCommand } from "./ingest.js";
 import { mcpCommand } from "./mcp.js";
 import { policyValidateCommand } from "./policy-validate.js";
+import { promoteCommand } from "./promote.js";
+import { replayCommand } from "./replay.js";
+import { rollbackCommand } from "./rollback.js";
 import { startCommand } from "./start.js";
 import { statusCommand } from "./status.js";
+import { tickCommand } from "./tick.js";
+import { watchCommand } from "./watch.js";
 
 export const COMMANDS: readonly Command[] = [
   startCommand,
+  ingestCommand,
+  compareCommand,
+  decideCommand,
+  promoteCommand,
+  rollbackCommand,
   statusCommand,
+  tickCommand,
+  watchCommand,
+  replayCommand,
   assignCommand,
   auditCommand,
   policyValidateCommand,
   mcpCommand,
+  demoCommand,
 ];
