@@ -70,7 +70,7 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined, alpha: n
   const label = rowLabel(row);
   const values = formatValues(row, isRate);
   const tolerance = formatThreshold(row.effective_tolerance ?? row.tolerance, row.interval_scale);
-  const margin = formatThreshold(row.margin, row.interval_scale);
+  const margin = formatThreshold(row.effective_margin ?? row.margin, row.interval_scale);
   const base = { metric: row.metric, segmentKey: segmentKeyOf(row) };
 
   if (row.status === "regression") {
@@ -143,6 +143,10 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined, alpha: n
   if (row.margin_proven) return { outcome: "pass", findings: [] };
 
   const interval = formatInterval(row);
+  // The engine's note often states the margin evidence already; say it once.
+  const marginEvidence = note?.includes("margin evidence")
+    ? ""
+    : ` (margin evidence ${formatEvidence(row.margin_evidence)})`;
   if (row.status === "inconclusive") {
     return {
       outcome: "hold",
@@ -153,7 +157,7 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined, alpha: n
           message: tail([
             `${label}: ${values}, ${evidenceText(row)}`,
             interval,
-            `neither a regression beyond ${tolerance} nor non-inferiority within ${margin} is shown yet (margin evidence ${formatEvidence(row.margin_evidence)})`,
+            `neither a regression beyond ${tolerance} nor non-inferiority within ${margin} is shown yet${marginEvidence}`,
             note,
             moreDataText(row, isRate, alpha),
           ]),
@@ -170,7 +174,7 @@ export function classifyRow(row: Row, metric: MetricPolicy | undefined, alpha: n
         message: tail([
           `${label}: ${values}, ${evidenceText(row)}`,
           interval,
-          `a harm above the margin ${margin} is not ruled out yet on this step (margin evidence ${formatEvidence(row.margin_evidence)})`,
+          `a harm above the margin ${margin} is not ruled out yet on this step${marginEvidence}`,
           note,
           moreDataText(row, isRate, alpha),
         ]),

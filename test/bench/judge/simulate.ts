@@ -6,13 +6,7 @@ import type {
   MinuteData,
   Rung,
 } from "./judges/types.js";
-import {
-  BASE_LATENCY,
-  boundIndexAtOrAbove,
-  countAbove,
-  drawLatencyCounts,
-  type LatencyShape,
-} from "./latency.js";
+import { boundIndexAtOrAbove, countAbove, drawLatencyCounts, type LatencyShape } from "./latency.js";
 import { Rng } from "./rng.js";
 import { BASE_P99_MS, type CanaryEffect, type Scenario, worldLatency } from "./scenarios.js";
 
@@ -72,6 +66,8 @@ export interface DeploymentOutcome {
   tailEarlyLooks: number;
   tailEarlyInsufficient: number;
   tailEarlyProven: number;
+  /** Of those, looks where the tail row had already proven a regression (a detection, not a pass). */
+  tailEarlyRegression: number;
 }
 
 interface WorldMinute {
@@ -199,6 +195,7 @@ function emptyOutcome(judge: string): DeploymentOutcome {
     tailEarlyLooks: 0,
     tailEarlyInsufficient: 0,
     tailEarlyProven: 0,
+    tailEarlyRegression: 0,
   };
 }
 
@@ -260,6 +257,7 @@ export function simulateReplicate(
         o.tailEarlyLooks++;
         if (r.tail.status === "insufficient_data") o.tailEarlyInsufficient++;
         if (r.tail.proven) o.tailEarlyProven++;
+        if (r.tail.status === "regression") o.tailEarlyRegression++;
       }
       if (r.verdict === "rollback") {
         o.rolledBack = true;
@@ -290,5 +288,3 @@ export function simulateReplicate(
   }
   return tracks.map((tr) => tr.outcome);
 }
-
-export { BASE_LATENCY };

@@ -35,8 +35,8 @@ export interface CellSummary {
   /** Of the holds that lacked samples, the share that named a percent to end them. */
   holdsNamingPercentRate: number | null;
   holdsNeedingSamples: number;
-  /** Our judge: looks at 1%/5% with a tail row, the share of them insufficient, and how many passed it. */
-  tailEarly: { looks: number; insufficientShare: number; proven: number } | null;
+  /** Our judge: looks at 1%/5% with a tail row, the shares insufficient and already regressed, and how many passed it. */
+  tailEarly: { looks: number; insufficientShare: number; regressionShare: number; proven: number } | null;
 }
 
 /** Wilson score interval at 95%. */
@@ -123,6 +123,7 @@ export function summarise(
       ? {
           looks: tailLooks,
           insufficientShare: outcomes.reduce((s, o) => s + o.tailEarlyInsufficient, 0) / tailLooks,
+          regressionShare: outcomes.reduce((s, o) => s + o.tailEarlyRegression, 0) / tailLooks,
           proven: outcomes.reduce((s, o) => s + o.tailEarlyProven, 0),
         }
       : null,

@@ -1,10 +1,12 @@
 import { flaggerJudge } from "./flagger.js";
 import { kayentaJudge } from "./kayenta.js";
+import { ourJudge } from "./ours.js";
 import type { JudgeFactory } from "./types.js";
 import { bonferroniZJudge, naiveZJudge } from "./ztest.js";
 
 /** Every judge in the benchmark, ours first; the tables keep this order. */
 export const ALL_JUDGES: readonly JudgeFactory[] = [
+  ourJudge,
   naiveZJudge,
   bonferroniZJudge,
   kayentaJudge,
