@@ -1,5 +1,5 @@
 import { compareMetrics } from "../core/compare/index.js";
-import type { JudgeContext } from "../core/deployment.js";
+import type { DeploymentState, JudgeContext } from "../core/deployment.js";
 import { durationMs } from "../core/duration.js";
 import type { Report } from "../core/report.js";
 import { listDecisions } from "../ledger/decisions.js";
@@ -15,17 +15,18 @@ export function latestSeen(ctx: OperationContext, d: DeploymentRecord): number {
     : Math.max(d.last_event_at, newest + durationMs(d.policy.slice));
 }
 
-/** The judge's view of a deployment at a time: the steps as they stood then. */
 /**
- * `asOfStep` rebuilds the view a decision had: transitions made at the same instant after it
- * (a promotion or rollback acting on it) are not part of it.
+ * The judge's view of a deployment at a time: the steps as they stood then. `asOf` rebuilds the
+ * view a recorded decision had: its step and state (transitions made at the same instant after
+ * it, such as the promotion acting on it, are not part of it).
  */
 export function judgeContext(
   ctx: OperationContext,
   d: DeploymentRecord,
   at: number,
-  asOfStep?: number,
+  asOf?: { step: number; state: DeploymentState },
 ): JudgeContext {
+  const asOfStep = asOf?.step;
   const steps = stepStarts(ctx.ledger.db, d.id).filter(
     (s) => s.startedAt <= at && (asOfStep === undefined || s.step <= asOfStep),
   );
@@ -37,13 +38,15 @@ export function judgeContext(
     steps: steps.length
       ? steps
       : [{ step: 0, percent: d.policy.ladder[0]?.percent ?? 0, startedAt: d.created_at }],
-    state: ended
-      ? d.state
-      : d.state === "paused"
-        ? "paused"
-        : current && current.step === d.policy.ladder.length - 1
-          ? "completed"
-          : "canary",
+    state: asOf
+      ? asOf.state
+      : ended
+        ? d.state
+        : d.state === "paused"
+          ? "paused"
+          : current && current.step === d.policy.ladder.length - 1
+            ? "completed"
+            : "canary",
     at,
   };
   if (ended && d.ended_at !== null) jc.endedAt = d.ended_at;
@@ -55,9 +58,9 @@ export function reportAt(
   ctx: OperationContext,
   d: DeploymentRecord,
   at: number,
-  asOfStep?: number,
+  asOf?: { step: number; state: DeploymentState },
 ): { report: Report; judge: JudgeContext } {
-  const judge = judgeContext(ctx, d, at, asOfStep);
+  const judge = judgeContext(ctx, d, at, asOf);
   return { report: compareMetrics(judge, loadSlices(ctx.ledger.db, d.id, at)), judge };
 }
 

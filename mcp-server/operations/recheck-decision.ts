@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { decideVerdict } from "../core/decide/index.js";
 import { verdictSchema } from "../core/decision.js";
+import { deploymentStateSchema } from "../core/deployment.js";
 import { InvalidInputError } from "../core/errors.js";
 import { getDecision } from "../ledger/decisions.js";
 import { getDeployment } from "../ledger/deployments.js";
@@ -33,7 +34,7 @@ export const recheckDecisionOutput = z.object({
 
 /**
  * Recomputes a stored decision from the slices and policy in the ledger, as they stood at its
- * time. A mismatch means inputs changed afterwards (a re-sent slice) or the judge changed.
+ * time (its step and the deployment state its report recorded). A mismatch means inputs changed afterwards (a re-sent slice) or the judge changed.
  */
 export function recheckDecision(
   ctx: OperationContext,
@@ -43,7 +44,10 @@ export function recheckDecision(
   const stored = getDecision(db, input.decision_id);
   if (!stored) throw new InvalidInputError("decision_id", `no decision #${input.decision_id} in this ledger`);
   const d = getDeployment(db, stored.deployment_id);
-  const { report, judge } = reportAt(ctx, d, stored.decided_at, stored.step);
+  const { report, judge } = reportAt(ctx, d, stored.decided_at, {
+    step: stored.step,
+    state: deploymentStateSchema.parse(stored.report.state),
+  });
   const result = decideVerdict({
     ctx: judge,
     report,

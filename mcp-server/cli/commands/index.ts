@@ -6,6 +6,7 @@ import { decideCommand } from "./decide.js";
 import { demoCommand } from "./demo.js";
 import { ingestCommand } from "./ingest.js";
 import { mcpCommand } from "./mcp.js";
+import { pauseCommand, resumeCommand } from "./pause.js";
 import { policyValidateCommand } from "./policy-validate.js";
 import { promoteCommand } from "./promote.js";
 import { replayCommand } from "./replay.js";
@@ -22,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   decideCommand,
   promoteCommand,
   rollbackCommand,
+  pauseCommand,
+  resumeCommand,
   statusCommand,
   tickCommand,
   watchCommand,

@@ -5,9 +5,11 @@ import { compareMetricsTool } from "./compare-metrics.js";
 import { decideTool } from "./decide.js";
 import { deploymentStatusTool } from "./deployment-status.js";
 import { listDeploymentsTool } from "./list-deployments.js";
+import { pauseDeploymentTool } from "./pause-deployment.js";
 import { promoteStepTool } from "./promote-step.js";
 import { recheckDecisionTool } from "./recheck-decision.js";
 import { recordMetricsTool } from "./record-metrics.js";
+import { resumeDeploymentTool } from "./resume-deployment.js";
 import { rollbackTool } from "./rollback.js";
 import { startDeploymentTool } from "./start-deployment.js";
 import { validatePolicyTool } from "./validate-policy.js";
@@ -21,6 +23,8 @@ export const TOOLS: readonly ServerTool[] = [
   decideTool,
   promoteStepTool,
   rollbackTool,
+  pauseDeploymentTool,
+  resumeDeploymentTool,
   auditLogTool,
   deploymentStatusTool,
   listDeploymentsTool,

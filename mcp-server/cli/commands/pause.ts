@@ -1,0 +1,37 @@
+import { pauseDeployment, pauseResumeInput, resumeDeployment } from "../../operations/pause-resume.js";
+import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
+import { openContext } from "../context.js";
+import { printJson, UsageError } from "../output.js";
+
+function pauseOrResume(pause: boolean): Command {
+  const verb = pause ? "pause" : "resume";
+  return {
+    name: verb,
+    summary: pause ? "freeze the ladder where it is (rollback still works)" : "let a paused deployment go on",
+    usage: `canary ${verb} ID --reason TEXT [--at TIME]
+
+${pause ? "Traffic stays at the current percent; decisions hold with `paused`; tick and watch do not act." : "The step's window keeps counting from the step's start."}
+Exit 0 when done or already ${pause ? "paused" : "running"}, 3 when the deployment has ended.
+
+${COMMON_HELP}`,
+    options: { ...LEDGER_OPTIONS, reason: { type: "string" }, at: { type: "string" } },
+    positionals: { min: 1, max: 1 },
+    async run(args) {
+      const reason = str(args, "reason");
+      if (!reason) throw new UsageError("--reason TEXT is required (it is kept in the audit log)");
+      const input = pauseResumeInput.parse({ deployment_id: args.positionals[0], reason, at: str(args, "at") });
+      const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+      try {
+        const out = pause ? pauseDeployment(ctx, input) : resumeDeployment(ctx, input);
+        if (flag(args, "json")) printJson(out);
+        else process.stdout.write(`${out.deployment_id} ${out.moved ? "is now" : "was already"} ${out.state} at ${out.percent}%\n`);
+        return 0;
+      } finally {
+        ctx.ledger.close();
+      }
+    },
+  };
+}
+
+export const pauseCommand = pauseOrResume(true);
+export const resumeCommand = pauseOrResume(false);
