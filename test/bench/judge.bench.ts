@@ -72,8 +72,8 @@ async function main(): Promise<void> {
   const workers = values.workers !== undefined ? Number(values.workers) : Math.min(2, availableParallelism());
 
   const opts = {
-    aaReplicates: replicates ?? (values.quick ? 40 : 4_000),
-    regressionReplicates: replicates ?? (values.quick ? 20 : 1_000),
+    aaReplicates: replicates ?? (values.quick ? 30 : 4_000),
+    regressionReplicates: replicates ?? (values.quick ? 15 : 1_000),
     scenarios,
     traffic: list(values.traffic, TRAFFIC_RPS),
     looks: list(values.looks, LOOK_CADENCES),

@@ -62,7 +62,7 @@ export interface DeploymentOutcome {
   insufficientLooks: number;
   holdsNeedingSamples: number;
   holdsNamingPercent: number;
-  /** Looks at the 1% and 5% stages with a tail row, and how they came out (our judge only). */
+  /** Looks within the 1% and 5% stages' windows with a tail row, and how they came out (our judge only). */
   tailEarlyLooks: number;
   tailEarlyInsufficient: number;
   tailEarlyProven: number;
@@ -253,7 +253,10 @@ export function simulateReplicate(
         o.holdsNeedingSamples++;
         if (r.hold.namesPercent) o.holdsNamingPercent++;
       }
-      if (r.tail && percent <= 5) {
+      // The tail check covers each early stage's nominal window (STATS.md: "3.6 expected per hour");
+      // a judge that stays longer eventually gathers enough tail samples to test.
+      const inWindow = lookAt - tr.stepStart <= (LADDER[tr.step]!.windowMinutes ?? 0);
+      if (r.tail && percent <= 5 && inWindow) {
         o.tailEarlyLooks++;
         if (r.tail.status === "insufficient_data") o.tailEarlyInsufficient++;
         if (r.tail.proven) o.tailEarlyProven++;
