@@ -61,6 +61,9 @@ class IncrementalJudge implements Judge {
   private readonly addedSteps: StepStart[] = [];
   private spans: StepSpan[] = [];
   private spansFrom: { steps: readonly StepStart[]; length: number; added: number } | null = null;
+  /** Slices used so far, in canonical order; hashed lazily, only when a report asks for the hash. */
+  private readonly used: StoredSlice[] = [];
+  private hashed = 0;
   /** Start of the last time slice processed (-Infinity before any). */
   private processedUntil = Number.NEGATIVE_INFINITY;
   private excludedSlices = 0;
@@ -150,7 +153,7 @@ class IncrementalJudge implements Judge {
     this.processedUntil = t;
     if (!role) return; // before the deployment started: not used
     const merged = mergeSlices(slices);
-    for (const s of merged) this.hasher.addSlice(s);
+    for (const s of merged) this.used.push(s);
     const group = groupTotals(merged, this.registry);
     this.excludedSlices += group.excludedSlices;
     const sctx = { t, span: role.span, judged: role.judged };
@@ -238,6 +241,7 @@ class IncrementalJudge implements Judge {
   }
 
   private inputsHash(at: number, end: number): string {
+    for (; this.hashed < this.used.length; this.hashed++) this.hasher.addSlice(this.used[this.hashed]!);
     const view: Omit<JudgeContext, "policy"> = {
       deploymentId: this.ctx.deploymentId,
       steps: this.allSteps(),

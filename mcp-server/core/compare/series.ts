@@ -12,13 +12,22 @@ export interface MomentTotals {
 
 export interface CohortTotals {
   counters: Map<string, number>;
-  histograms: Map<string, Float64Array>;
+  /** Bucket counts; read-only (a single slice's own array is used as is, never changed). */
+  histograms: Map<string, ArrayLike<number>>;
   moments: Map<string, MomentTotals>;
   units: number | undefined;
+  /** Histogram series whose counts are a private sum (safe to add into). */
+  ownedHistograms: Set<string>;
 }
 
 export function emptyTotals(): CohortTotals {
-  return { counters: new Map(), histograms: new Map(), moments: new Map(), units: undefined };
+  return {
+    counters: new Map(),
+    histograms: new Map(),
+    moments: new Map(),
+    units: undefined,
+    ownedHistograms: new Set(),
+  };
 }
 
 export interface SliceTotals {
@@ -69,8 +78,19 @@ function addInto(target: CohortTotals, s: StoredSlice, registry: SeriesRegistry)
     const h = s.histograms[name];
     if (!h || !registry.acceptBounds(name, h.bounds)) continue;
     const acc = target.histograms.get(name);
-    if (!acc) target.histograms.set(name, Float64Array.from(h.counts));
-    else for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + (h.counts[i] ?? 0);
+    if (!acc) {
+      // Copy on write: most time slices carry one slice per cohort, whose counts are used as they are.
+      target.histograms.set(name, h.counts);
+      continue;
+    }
+    let own: Float64Array;
+    if (target.ownedHistograms.has(name)) own = acc as Float64Array;
+    else {
+      own = Float64Array.from(acc);
+      target.histograms.set(name, own);
+      target.ownedHistograms.add(name);
+    }
+    for (let i = 0; i < own.length; i++) own[i] = own[i]! + (h.counts[i] ?? 0);
   }
   for (const name of registry.moments) {
     const m = s.moments[name];

@@ -24,7 +24,7 @@ export function splitSeries(policy: Policy): { kind: "counter" | "histogram" | "
   return out;
 }
 
-function total(h: Float64Array): number {
+function total(h: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < h.length; i++) n += h[i]!;
   return n;

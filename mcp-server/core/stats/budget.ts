@@ -53,11 +53,17 @@ export function percentileLabel(percentile: number): string {
   return `p${Number(percentile.toPrecision(12))}`;
 }
 
+const testCounts = new WeakMap<Policy, number>();
+
 /** M: rollback tests in the policy (critical metrics x their statistics), at least 1. */
 export function rollbackTestCount(policy: Policy): number {
+  const known = testCounts.get(policy);
+  if (known !== undefined) return known;
   let m = 0;
   for (const metric of policy.metrics) if (metric.critical) m += statisticsOf(metric).length;
-  return Math.max(1, m);
+  const count = Math.max(1, m);
+  testCounts.set(policy, count);
+  return count;
 }
 
 /** Share of a segmented metric's budget kept for the whole cohort. */

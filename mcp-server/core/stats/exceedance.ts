@@ -116,7 +116,7 @@ export function tailSamplesNeeded(n: number, q: number): number {
 export class RollingHistogram {
   readonly sum: Float64Array;
   total = 0;
-  private readonly entries: { t: number; counts: Float64Array; total: number }[] = [];
+  private readonly entries: { t: number; counts: ArrayLike<number>; total: number }[] = [];
   private head = 0;
 
   constructor(
@@ -142,7 +142,7 @@ export class RollingHistogram {
   }
 
   /** Adds a slice's counts; the array is kept (not copied) until the slice leaves the window, so it must not change. */
-  add(t: number, counts: Float64Array): void {
+  add(t: number, counts: ArrayLike<number>): void {
     let total = 0;
     for (let i = 0; i < counts.length; i++) {
       this.sum[i] = this.sum[i]! + counts[i]!;

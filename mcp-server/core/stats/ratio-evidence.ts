@@ -100,6 +100,8 @@ export class LogLikelihoods {
   readonly values = new Float64Array(RATIO_GRID_SIZE);
   /** Largest value: an upper bound of the mixture's log e-value (the weights sum to 1). */
   max = 0;
+  /** Largest increment of the last slice added. */
+  lastMaxIncrement = 0;
 
   /** Adds a slice with x_T canary events out of m events in both cohorts; `test.prepare` must have run. */
   add(test: RatioTest, xT: number, m: number): void {
@@ -107,12 +109,16 @@ export class LogLikelihoods {
     const factor = test.logFactor;
     const slope = test.slope;
     let max = Number.NEGATIVE_INFINITY;
+    let maxIncrement = Number.NEGATIVE_INFINITY;
     for (let g = 0; g < RATIO_GRID_SIZE; g++) {
-      const v = values[g]! + xT * factor[g]! - m * slope[g]!;
+      const increment = xT * factor[g]! - m * slope[g]!;
+      const v = values[g]! + increment;
       values[g] = v;
       if (v > max) max = v;
+      if (increment > maxIncrement) maxIncrement = increment;
     }
     this.max = max;
+    this.lastMaxIncrement = maxIncrement;
   }
 
   /** log of the mixture e-value: log sum_g w_g exp(L_g). */
@@ -142,6 +148,8 @@ export class RestartingRatioEvidence {
   private readonly logWeights: number[];
   private readonly cumulative = new LogLikelihoods();
   private readonly snapshots: (Float64Array | null)[];
+  /** Upper bounds of max_g (L_g - snapshot_g) per restart, tightened only when they matter. */
+  private readonly bounds: number[];
   private readonly terms = new Float64Array(RATIO_GRID_SIZE);
   /** Running maximum of log E over every slice seen: a crossing stays a crossing. */
   logMax = 0;
@@ -150,40 +158,62 @@ export class RestartingRatioEvidence {
     this.test = test;
     this.logWeights = restartWeights.map((w) => Math.log(w));
     this.snapshots = restartWeights.map(() => null);
+    this.bounds = restartWeights.map(() => 0);
   }
 
   /** Starts restart j (and any earlier one not yet started: they carry no data either way). */
   begin(j: number): void {
     const last = Math.min(j, this.snapshots.length - 1);
     for (let i = 0; i <= last; i++) {
-      if (!this.snapshots[i]) this.snapshots[i] = Float64Array.from(this.cumulative.values);
+      if (this.snapshots[i]) continue;
+      this.snapshots[i] = Float64Array.from(this.cumulative.values);
+      this.bounds[i] = 0;
     }
   }
 
   /** Adds a slice to every started restart; `test.prepare(rho)` must have run. Updates the running maximum. */
   add(xT: number, m: number): void {
     this.cumulative.add(this.test, xT, m);
-    const values = this.cumulative.values;
+    // Each restart's largest log-likelihood grows by at most the slice's largest increment: a cheap
+    // bound, tightened exactly only when it could raise the running maximum. The mixture never
+    // exceeds sum_j v_j exp(bound_j), so most slices under no harm cost one pass over the grid.
+    const step = this.cumulative.lastMaxIncrement;
+    // With weights summing to 1, the mixture is at most its largest restart: no log-sum needed then.
+    let largest = 0;
+    for (let j = 0; j < this.snapshots.length; j++) {
+      if (!this.snapshots[j]) continue;
+      const b = this.bounds[j]! + step;
+      this.bounds[j] = b;
+      if (b > largest) largest = b;
+    }
+    if (largest <= this.logMax || this.mixtureBound() <= this.logMax) return;
+    this.tightenBounds();
+    if (this.mixtureBound() <= this.logMax) return;
+    const current = this.logEvidence();
+    if (current > this.logMax) this.logMax = current;
+  }
+
+  private mixtureBound(): number {
     let bound = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < this.snapshots.length; j++) {
-      const snap = this.snapshots[j];
-      let top = 0;
-      if (snap) {
-        top = Number.NEGATIVE_INFINITY;
-        for (let g = 0; g < RATIO_GRID_SIZE; g++) {
-          const v = values[g]! - snap[g]!;
-          if (v > top) top = v;
-        }
-      }
-      const term = this.logWeights[j]! + top;
+      const term = this.logWeights[j]! + (this.snapshots[j] ? this.bounds[j]! : 0);
       bound =
         bound > term ? bound + Math.log1p(Math.exp(term - bound)) : term + Math.log1p(Math.exp(bound - term));
     }
-    // The mixture never exceeds that bound: skip the full evaluation when it cannot raise the
-    // running maximum (most slices under no harm).
-    if (bound > this.logMax) {
-      const current = this.logEvidence();
-      if (current > this.logMax) this.logMax = current;
+    return bound;
+  }
+
+  private tightenBounds(): void {
+    const values = this.cumulative.values;
+    for (let j = 0; j < this.snapshots.length; j++) {
+      const snap = this.snapshots[j];
+      if (!snap) continue;
+      let top = Number.NEGATIVE_INFINITY;
+      for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+        const v = values[g]! - snap[g]!;
+        if (v > top) top = v;
+      }
+      this.bounds[j] = top;
     }
   }
 
@@ -223,7 +253,8 @@ const CS_REFINEMENT_STEPS = 4;
  * `lowThreshold`, the upper end the smallest r that "ratio >= r" (alternatives below) rejects at
  * `highThreshold`. Both e-values are monotone in r, so the ends are found by bisection on log r.
  *
- * The search runs on the lattice of the grid's own spacing: with log r = i h, every alternative
+ * The search runs on the lattice of the grid's own spacing, from a rough estimate outwards (a
+ * bracket that doubles, then bisection): with log r = i h, every alternative
  * log r + log r_g lands on a fixed lattice too, so F(u) = sum_k m_k log1p(rho_k e^u) is computed
  * once per lattice point (K log1p each) and shared by all alternatives and bisection steps. Inside
  * the bracketing cell, four exact Illinois regula falsi steps place the end (on the rejected side,
@@ -282,13 +313,10 @@ export function ratioConfidenceSequence(
   };
   // The same e-values at any log r, exactly (K log1p per alternative): for the final refinement.
   const exactLog = (u: number, side: 1 | -1): number => {
+    const f0 = F(u);
     for (let g = 0; g < RATIO_GRID_SIZE; g++) {
       const l = RATIO_GRID_LOG[g]!;
-      const ea = Math.exp(u + side * l);
-      const e0 = Math.exp(u);
-      let sum = side * eventsT * l;
-      for (const s of slices) if (s.m > 0) sum -= s.m * (Math.log1p(s.rho * ea) - Math.log1p(s.rho * e0));
-      terms[g] = sum;
+      terms[g] = side * eventsT * l - (F(u + side * l) - f0);
     }
     return logSumExp(terms) + LOG_GRID_WEIGHT;
   };
@@ -322,64 +350,92 @@ export function ratioConfidenceSequence(
   const iMin = -iMax;
   const logLow = Math.log(lowThreshold);
   const logHigh = Math.log(highThreshold);
+  // Start from the rough estimate log(observed / expected canary events at ratio 1): the ends are
+  // usually within a few lattice cells of it, so expanding a bracket from there by doubling visits
+  // far fewer lattice points than bisecting the whole range.
+  let expected = 0;
+  for (const s of slices) expected += (s.m * s.rho) / (1 + s.rho);
+  const iHat = Math.max(iMin, Math.min(iMax, Math.round(Math.log((eventsT + 0.5) / (expected + 0.5)) / h)));
 
-  // Lower end: log E_above decreases in i; find the last i that still rejects.
+  /**
+   * The boundary of a monotone test on the lattice: the last index where `rejects` holds when it
+   * holds below (`decreasing`), or the first where it holds above. Returns null when no index in
+   * range rejects, or the bracketing pair with their log e-values.
+   */
+  const bracket = (
+    f: (i: number) => number,
+    target: number,
+    decreasing: boolean,
+  ): { reject: number; fReject: number; accept: number; fAccept: number } | "all" | null => {
+    const rejects = (v: number) => v >= target;
+    let a = iHat;
+    let fa = f(a);
+    // Walk away from the rejection region until accepting, then toward it until rejecting.
+    const away = decreasing ? 1 : -1;
+    const limitAway = decreasing ? iMax : iMin;
+    const limitToward = decreasing ? iMin : iMax;
+    let width = 4;
+    if (rejects(fa)) {
+      let b = a;
+      let fb = fa;
+      while (rejects(fb)) {
+        if (b === limitAway) return "all";
+        a = b;
+        fa = fb;
+        b = decreasing ? Math.min(limitAway, b + away * width) : Math.max(limitAway, b + away * width);
+        fb = f(b);
+        width *= 2;
+      }
+      return narrow(f, target, a, fa, b, fb);
+    }
+    let b = a;
+    let fb = fa;
+    while (!rejects(fb)) {
+      if (b === limitToward) return null;
+      a = b;
+      fa = fb;
+      b = decreasing ? Math.max(limitToward, b - away * width) : Math.min(limitToward, b - away * width);
+      fb = f(b);
+      width *= 2;
+    }
+    return narrow(f, target, b, fb, a, fa);
+  };
+  /** Bisection on lattice indices between a rejecting and an accepting index. */
+  const narrow = (
+    f: (i: number) => number,
+    target: number,
+    reject: number,
+    fReject: number,
+    accept: number,
+    fAccept: number,
+  ) => {
+    while (Math.abs(accept - reject) > 1) {
+      const mid = Math.floor((reject + accept) / 2);
+      const v = f(mid);
+      if (v >= target) {
+        reject = mid;
+        fReject = v;
+      } else {
+        accept = mid;
+        fAccept = v;
+      }
+    }
+    return { reject, fReject, accept, fAccept };
+  };
+
+  // Lower end: log E_above decreases in log r; the edge of the rejected ratios below.
   let low: number;
-  const aboveAtMin = logAbove(iMin);
-  if (aboveAtMin < logLow) {
-    low = 0;
-  } else {
-    const aboveAtMax = logAbove(iMax);
-    if (aboveAtMax >= logLow) {
-      low = Math.exp(iMax * h);
-    } else {
-      let lo = iMin;
-      let hi = iMax;
-      let eLo = aboveAtMin;
-      let eHi = aboveAtMax;
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        const e = logAbove(mid);
-        if (e >= logLow) {
-          lo = mid;
-          eLo = e;
-        } else {
-          hi = mid;
-          eHi = e;
-        }
-      }
-      low = Math.exp(refine(lo * h, eLo, hi * h, eHi, 1, logLow));
-    }
-  }
+  const lower = bracket(logAbove, logLow, true);
+  if (lower === null) low = 0;
+  else if (lower === "all") low = Math.exp(iMax * h);
+  else low = Math.exp(refine(lower.reject * h, lower.fReject, lower.accept * h, lower.fAccept, 1, logLow));
 
-  // Upper end: log E_below increases in i; find the first i that rejects.
+  // Upper end: log E_below increases in log r; the edge of the rejected ratios above.
   let high: number | null;
-  const belowAtMax = logBelow(iMax);
-  if (belowAtMax < logHigh) {
-    high = null;
-  } else {
-    const belowAtMin = logBelow(iMin);
-    if (belowAtMin >= logHigh) {
-      high = Math.exp(iMin * h);
-    } else {
-      let lo = iMin;
-      let hi = iMax;
-      let eLo = belowAtMin;
-      let eHi = belowAtMax;
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        const e = logBelow(mid);
-        if (e >= logHigh) {
-          hi = mid;
-          eHi = e;
-        } else {
-          lo = mid;
-          eLo = e;
-        }
-      }
-      high = Math.exp(refine(hi * h, eHi, lo * h, eLo, -1, logHigh));
-    }
-  }
+  const upper = bracket(logBelow, logHigh, false);
+  if (upper === null) high = null;
+  else if (upper === "all") high = Math.exp(iMin * h);
+  else high = Math.exp(refine(upper.reject * h, upper.fReject, upper.accept * h, upper.fAccept, -1, logHigh));
   return { low, high };
 }
 

@@ -62,7 +62,7 @@ function emptyWindow(): WindowTotals {
   return { canarySlices: 0, controlSlices: 0, canary: null, control: null };
 }
 
-function addCounts(target: Float64Array | null, counts: Float64Array): Float64Array {
+function addCounts(target: Float64Array | null, counts: ArrayLike<number>): Float64Array {
   if (!target) return Float64Array.from(counts);
   for (let i = 0; i < target.length; i++) target[i] = target[i]! + counts[i]!;
   return target;
@@ -183,7 +183,7 @@ export class HistogramTracker implements MetricTracker {
     if (controlH) rolling.add(ctx.t, controlH);
   }
 
-  private compare(canaryH: Float64Array, controlH: Float64Array, bounds: readonly number[]): void {
+  private compare(canaryH: ArrayLike<number>, controlH: ArrayLike<number>, bounds: readonly number[]): void {
     const rolling = this.rolling!;
     const nT = sum(canaryH);
     const nC = sum(controlH);
