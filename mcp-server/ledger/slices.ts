@@ -1,4 +1,4 @@
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import type { StoredSlice } from "../core/deployment.js";
 import type { Cohort, Histogram, Moments } from "../core/slice.js";
 
@@ -23,13 +23,20 @@ export interface SeriesRow {
 /** The series name under which a slice's `units` count is kept. */
 export const UNITS_SERIES = "@units";
 
+// Ingest calls this once per slice: prepare the statement once per connection, not per call.
+const upsertStatements = new WeakMap<Database, Statement>();
+
 export function upsertSeries(db: Database, rows: SeriesRow[], recordedAt: number): void {
-  const stmt = db.prepare(
-    `INSERT INTO metric_series (deployment_id, cohort, t, dims_key, series, kind, value_json, recorded_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (deployment_id, cohort, t, dims_key, series) DO UPDATE SET
-       kind = excluded.kind, value_json = excluded.value_json, recorded_at = excluded.recorded_at`,
-  );
+  let stmt = upsertStatements.get(db);
+  if (!stmt) {
+    stmt = db.prepare(
+      `INSERT INTO metric_series (deployment_id, cohort, t, dims_key, series, kind, value_json, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (deployment_id, cohort, t, dims_key, series) DO UPDATE SET
+         kind = excluded.kind, value_json = excluded.value_json, recorded_at = excluded.recorded_at`,
+    );
+    upsertStatements.set(db, stmt);
+  }
   for (const r of rows) {
     stmt.run(
       r.deploymentId,

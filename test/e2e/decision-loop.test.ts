@@ -257,17 +257,31 @@ describe("the decision loop end to end (SDK client, stdio, manual clock)", () =>
 
   it("pauses (decisions hold, promotion refused, the brake still works) and resumes", async () => {
     const at = new Date(T0 + 2 * HOUR + 60_000).toISOString();
-    const paused = await call(client, "pause_deployment", { deployment_id: "low-1", reason: "incident elsewhere", at });
+    const paused = await call(client, "pause_deployment", {
+      deployment_id: "low-1",
+      reason: "incident elsewhere",
+      at,
+    });
     expect(paused.structuredContent).toMatchObject({ state: "paused", moved: true });
-    expect((await call(client, "pause_deployment", { deployment_id: "low-1", reason: "again" })).structuredContent).toMatchObject({ moved: false });
+    expect(
+      (await call(client, "pause_deployment", { deployment_id: "low-1", reason: "again" })).structuredContent,
+    ).toMatchObject({ moved: false });
     const held = await call(client, "decide", { deployment_id: "low-1" });
     expect((held.structuredContent as { reason_codes: string[] }).reason_codes).toContain("paused");
-    const promote = await call(approver, "promote_step", { deployment_id: "low-1", override: { reason: "during a pause" } });
+    const promote = await call(approver, "promote_step", {
+      deployment_id: "low-1",
+      override: { reason: "during a pause" },
+    });
     expect(errorText(promote)).toMatch(/paused/);
-    const resumed = await call(client, "resume_deployment", { deployment_id: "low-1", reason: "incident over" });
+    const resumed = await call(client, "resume_deployment", {
+      deployment_id: "low-1",
+      reason: "incident over",
+    });
     expect(resumed.structuredContent).toMatchObject({ state: "canary", moved: true });
     const status = await call(client, "deployment_status", { deployment_id: "low-1" });
-    expect((status.structuredContent as { transitions: { kind: string }[] }).transitions.map((t) => t.kind)).toEqual(["start", "pause", "resume"]);
+    expect(
+      (status.structuredContent as { transitions: { kind: string }[] }).transitions.map((t) => t.kind),
+    ).toEqual(["start", "pause", "resume"]);
   });
 
   it("recomputes every stored decision from its stored inputs and policy to the same verdict and hashes", async () => {

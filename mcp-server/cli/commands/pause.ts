@@ -19,12 +19,19 @@ ${COMMON_HELP}`,
     async run(args) {
       const reason = str(args, "reason");
       if (!reason) throw new UsageError("--reason TEXT is required (it is kept in the audit log)");
-      const input = pauseResumeInput.parse({ deployment_id: args.positionals[0], reason, at: str(args, "at") });
+      const input = pauseResumeInput.parse({
+        deployment_id: args.positionals[0],
+        reason,
+        at: str(args, "at"),
+      });
       const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
       try {
         const out = pause ? pauseDeployment(ctx, input) : resumeDeployment(ctx, input);
         if (flag(args, "json")) printJson(out);
-        else process.stdout.write(`${out.deployment_id} ${out.moved ? "is now" : "was already"} ${out.state} at ${out.percent}%\n`);
+        else
+          process.stdout.write(
+            `${out.deployment_id} ${out.moved ? "is now" : "was already"} ${out.state} at ${out.percent}%\n`,
+          );
         return 0;
       } finally {
         ctx.ledger.close();
