@@ -44,9 +44,17 @@ export interface Judge {
   report(at: number, opts?: ReportOptions): Report;
 }
 
-/** The control's thresholds for percentiles come from this much earlier data. */
-export function thresholdSpanMs(width: number): number {
-  return Math.max(30 * 60_000, 10 * width);
+/**
+ * The window of earlier control data behind a percentile's threshold: at least 10 minutes (or 5
+ * slices), as long as it takes to hold 25 samples beyond the percentile, at most an hour (or 30
+ * slices). Short enough that a shared incident stops inflating the thresholds minutes after it ends.
+ */
+export function thresholdWindow(width: number): TrackerEnv["thresholdWindow"] {
+  return {
+    minSpanMs: Math.max(10 * 60_000, 5 * width),
+    maxSpanMs: Math.max(60 * 60_000, 30 * width),
+    tailTarget: 25,
+  };
 }
 
 class IncrementalJudge implements Judge {
@@ -87,7 +95,7 @@ class IncrementalJudge implements Judge {
       restartWeights: restartWeights(policy),
       registry: this.registry,
       sliceMs: this.sliceMs,
-      thresholdSpanMs: thresholdSpanMs(this.sliceMs),
+      thresholdWindow: thresholdWindow(this.sliceMs),
       ratioTests: new RatioTestPool(),
     };
     this.metrics = policy.metrics.map((m) => new MetricJudge(m, env));

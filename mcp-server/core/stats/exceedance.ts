@@ -109,9 +109,12 @@ export function tailSamplesNeeded(n: number, q: number): number {
 }
 
 /**
- * The control's recent history for thresholds: bucket counts summed over a rolling time window of
- * earlier slices. Slices are added in time order after the thresholds for their own slice were
- * taken, so a threshold never depends on the slice it judges.
+ * The control's recent history for a percentile's threshold: bucket counts summed over the
+ * earlier slices of an adaptive window, the shortest one that is at least `minSpanMs` long and
+ * holds `tailTarget` samples beyond the percentile, and never longer than `maxSpanMs`. A busy
+ * service then follows drift and forgets an incident within minutes; a quiet one looks further
+ * back to have a usable tail. Slices are added in time order after the thresholds for their own
+ * slice were taken, so a threshold never depends on the slice it judges.
  */
 export class RollingHistogram {
   readonly sum: Float64Array;
@@ -121,19 +124,26 @@ export class RollingHistogram {
 
   constructor(
     buckets: number,
-    private readonly spanMs: number,
+    private readonly window: { minSpanMs: number; maxSpanMs: number; q: number; tailTarget: number },
   ) {
     this.sum = new Float64Array(buckets);
   }
 
-  /** Drops slices that started before `t - span`. */
+  private dropHead(): void {
+    const e = this.entries[this.head]!;
+    for (let i = 0; i < e.counts.length; i++) this.sum[i] = this.sum[i]! - e.counts[i]!;
+    this.total -= e.total;
+    this.head++;
+  }
+
+  /** Moves the window to end at `t`: drops what is too old, then what is not needed. */
   advance(t: number): void {
-    const from = t - this.spanMs;
-    while (this.head < this.entries.length && this.entries[this.head]!.t < from) {
-      const e = this.entries[this.head]!;
-      for (let i = 0; i < e.counts.length; i++) this.sum[i] = this.sum[i]! - e.counts[i]!;
-      this.total -= e.total;
-      this.head++;
+    const { minSpanMs, maxSpanMs, q, tailTarget } = this.window;
+    while (this.head < this.entries.length && this.entries[this.head]!.t < t - maxSpanMs) this.dropHead();
+    while (this.head < this.entries.length) {
+      const oldest = this.entries[this.head]!;
+      if (oldest.t >= t - minSpanMs || (this.total - oldest.total) * (1 - q) < tailTarget) break;
+      this.dropHead();
     }
     if (this.head > 64 && this.head * 2 > this.entries.length) {
       this.entries.splice(0, this.head);

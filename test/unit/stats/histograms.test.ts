@@ -102,14 +102,22 @@ describe("exceedance thresholds", () => {
     expect(tailSamplesNeeded(40, 0.5)).toBe(10);
   });
 
-  it("keeps a rolling window of earlier control slices", () => {
-    const rolling = new RollingHistogram(3, 30);
+  it("keeps the shortest window of earlier control slices with enough tail, within its limits", () => {
+    const rolling = new RollingHistogram(3, { minSpanMs: 20, maxSpanMs: 60, q: 0.5, tailTarget: 2 });
     rolling.add(0, Float64Array.from([1, 2, 3]));
     rolling.add(10, Float64Array.from([1, 1, 1]));
-    rolling.advance(35); // drops t = 0 (before 35 - 30)
-    expect(Array.from(rolling.sum)).toEqual([1, 1, 1]);
-    expect(rolling.total).toBe(3);
+    rolling.add(20, Float64Array.from([2, 2, 2]));
+    // At 30 the slice from 0 is older than the 20-minute minimum and the rest hold 9 samples
+    // (4.5 beyond the median >= 2): it goes; the one from 10 is inside the minimum and stays.
+    rolling.advance(30);
+    expect(Array.from(rolling.sum)).toEqual([3, 3, 3]);
+    // Nothing is kept beyond the maximum span.
     rolling.advance(100);
     expect(rolling.total).toBe(0);
+    // With too little tail the window reaches back to its maximum.
+    const sparse = new RollingHistogram(3, { minSpanMs: 5, maxSpanMs: 60, q: 0.9, tailTarget: 10 });
+    for (let t = 0; t < 50; t += 10) sparse.add(t, Float64Array.from([1, 0, 0]));
+    sparse.advance(50);
+    expect(sparse.total).toBe(5);
   });
 });

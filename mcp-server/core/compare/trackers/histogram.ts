@@ -28,8 +28,9 @@ import {
 } from "./types.js";
 
 // A histogram metric, one row per percentile, each judged by exceedance counts (stats/exceedance.ts):
-// before a slice is seen, c = the control's q-quantile over the earlier slices of the last
-// `thresholdSpanMs`, on a bucket bound. Then, with bad: increase,
+// before a slice is seen, c = the control's q-quantile over earlier slices (an adaptive window per
+// percentile: at least 10 minutes, enough tail samples, at most an hour), on a bucket bound. Then,
+// with bad: increase,
 //   harm:        canary above c + tolerance (snapped up)   vs control above c, alternatives above 1
 //   improvement: canary above c - tolerance (snapped down) vs control above c, alternatives below 1
 //   margin:      canary above c + margin (snapped down)    vs control above c, alternatives below 1
@@ -42,6 +43,8 @@ const MIN_THRESHOLD_TAIL = 5;
 
 interface PercentileState {
   q: number;
+  /** The control's earlier slices behind this percentile's threshold. */
+  rolling: RollingHistogram | null;
   label: string;
   counts: CountComparison;
   effectiveTolerance: number | null;
@@ -75,7 +78,7 @@ function sum(counts: ArrayLike<number>): number {
 }
 
 export class HistogramTracker implements MetricTracker {
-  private rolling: RollingHistogram | null = null;
+  private initialized = false;
   private readonly percentiles: PercentileState[];
   private window: WindowTotals = emptyWindow();
   private windowOrdinal = -1;
@@ -95,6 +98,7 @@ export class HistogramTracker implements MetricTracker {
     const up = this.increase;
     this.percentiles = metric.percentiles.map((p) => ({
       q: p / 100,
+      rolling: null,
       label: percentileLabel(p),
       counts: new CountComparison(
         {
@@ -150,13 +154,15 @@ export class HistogramTracker implements MetricTracker {
     if (!canaryH && !controlH) return;
     const bounds = this.env.registry.boundsOf(series);
     if (!bounds) return;
-    if (!this.rolling) {
-      this.rolling = new RollingHistogram(bounds.length + 1, this.env.thresholdSpanMs);
+    if (!this.initialized) {
+      this.initialized = true;
+      for (const p of this.percentiles) {
+        p.rolling = new RollingHistogram(bounds.length + 1, { ...this.env.thresholdWindow, q: p.q });
+      }
       this.aboveCanary = new Float64Array(bounds.length);
       this.aboveControl = new Float64Array(bounds.length);
     }
-    const rolling = this.rolling;
-    rolling.advance(ctx.t);
+    for (const p of this.percentiles) p.rolling!.advance(ctx.t);
     if (ctx.judged) {
       if (this.windowOrdinal !== ctx.span.ordinal) {
         this.windowOrdinal = ctx.span.ordinal;
@@ -180,11 +186,10 @@ export class HistogramTracker implements MetricTracker {
       }
       if (canaryH && controlH) this.compare(canaryH, controlH, bounds);
     }
-    if (controlH) rolling.add(ctx.t, controlH);
+    if (controlH) for (const p of this.percentiles) p.rolling!.add(ctx.t, controlH);
   }
 
   private compare(canaryH: ArrayLike<number>, controlH: ArrayLike<number>, bounds: readonly number[]): void {
-    const rolling = this.rolling!;
     const nT = sum(canaryH);
     const nC = sum(controlH);
     if (nT <= 0 || nC <= 0) return;
@@ -192,6 +197,7 @@ export class HistogramTracker implements MetricTracker {
     const aboveC = countsAbove(controlH, this.aboveControl);
     const rho = nT / nC;
     for (const p of this.percentiles) {
+      const rolling = p.rolling!;
       const jc =
         rolling.total * (1 - p.q) >= MIN_THRESHOLD_TAIL
           ? quantileBoundIndex(rolling.sum, rolling.total, p.q)

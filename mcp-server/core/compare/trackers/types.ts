@@ -10,8 +10,8 @@ export interface TrackerEnv {
   restartWeights: readonly number[];
   registry: SeriesRegistry;
   sliceMs: number;
-  /** How far back the control's thresholds for percentiles look. */
-  thresholdSpanMs: number;
+  /** How far back the control's thresholds for percentiles look (see RollingHistogram). */
+  thresholdWindow: { minSpanMs: number; maxSpanMs: number; tailTarget: number };
   /** Count tests shared by all comparisons of the judge (see RatioTestPool). */
   ratioTests: RatioTestPool;
 }
