@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -8,7 +9,7 @@ import { decideOutput } from "../../mcp-server/operations/decide.js";
 import { deploymentStatusOutput } from "../../mcp-server/operations/deployment-status.js";
 import { replayResultSchema } from "../../mcp-server/operations/replay.js";
 import { tickActionSchema } from "../../mcp-server/operations/tick.js";
-import { runCli, runCliAsync, tempDir } from "../support/cli.js";
+import { REPO, runCli, runCliAsync, tempDir } from "../support/cli.js";
 import { basicPolicy } from "../support/policies.js";
 import { trafficSlices } from "../support/service-traffic.js";
 
@@ -315,6 +316,22 @@ describe("the canary CLI as CI runs it (built binary, subprocesses)", () => {
       expect.objectContaining({ id: "t2", state: "rolled_back" }),
     ]);
     expect(dump(two)).toEqual(s1);
+  });
+
+  it("npm run demo promotes a healthy release, rolls back a bad one, and shows the report and a verified audit trail", () => {
+    const ledger = join(tempDir(), "demo.db");
+    const r = spawnSync("npm", ["run", "--silent", "demo", "--", "--ledger", ledger], {
+      cwd: REPO,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/checkout-v42: healthy release/);
+    expect(r.stdout).toMatch(/completed -> 100%/);
+    expect(r.stdout).toMatch(/checkout-v43: error-spike release/);
+    expect(r.stdout).toMatch(/rolled_back -> 0%/);
+    expect(r.stdout).toMatch(/\| regression \| error_rate \| rate \| endpoint=\/checkout/);
+    expect(r.stdout).toMatch(/chain ok: \d+ entries/);
   });
 
   it("replays a recorded incident with a virtual clock and writes nothing without --ledger", () => {

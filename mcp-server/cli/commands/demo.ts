@@ -60,19 +60,20 @@ the bad release's report and the verified audit trail.`,
         const { policy, slices } = loadScenario(name);
         say(paint("bold", `\n== ${id}: ${name} release (${slices.length} slices, author ${author})`));
         const result = replayDeployment(ctx, { deploymentId: id, policy, slices, author });
-        say(
-          table(
-            ["at", "step", "percent", "verdict", "action", "reasons"],
-            result.timeline.map((t) => [
-              t.at.slice(11, 16),
-              t.step,
-              `${t.percent}%`,
-              t.verdict,
-              t.action,
-              t.reason_codes.join(","),
-            ]),
-          ),
-        );
+        // Show the looks where something changed, not every repeat of the same hold.
+        let previous = "";
+        const rows = result.timeline.flatMap((t) => {
+          const reasons = [...new Set(t.reason_codes)].join(",");
+          const key = `${t.step}|${t.verdict}|${reasons}`;
+          const changed = key !== previous || (t.action !== "decided" && t.action !== "none");
+          previous = key;
+          const action =
+            t.action === "decided" || t.action === "none"
+              ? `stays at ${t.percent}%`
+              : `${t.action} -> ${t.percent}%`;
+          return changed ? [[t.at.slice(11, 16), t.verdict, reasons, action]] : [];
+        });
+        say(table(["at", "verdict", "reasons", "traffic"], rows));
         const color =
           result.final_state === "completed"
             ? "green"

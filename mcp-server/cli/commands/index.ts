@@ -11,6 +11,7 @@ import { policyValidateCommand } from "./policy-validate.js";
 import { promoteCommand } from "./promote.js";
 import { replayCommand } from "./replay.js";
 import { rollbackCommand } from "./rollback.js";
+import { serveCommand } from "./serve.js";
 import { startCommand } from "./start.js";
 import { statusCommand } from "./status.js";
 import { tickCommand } from "./tick.js";
@@ -33,5 +34,6 @@ export const COMMANDS: readonly Command[] = [
   auditCommand,
   policyValidateCommand,
   mcpCommand,
+  serveCommand,
   demoCommand,
 ];

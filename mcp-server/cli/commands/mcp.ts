@@ -1,5 +1,6 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createServer } from "../../mcp/server.js";
+import { deliverDue } from "../../notify/deliver.js";
 import { COMMON_HELP, type Command, str } from "../command.js";
 import { openContext } from "../context.js";
 
@@ -17,10 +18,16 @@ ${COMMON_HELP}`,
     const server = createServer(ctx);
     const transport = new StdioServerTransport();
     await server.connect(transport);
+    // A long-lived process delivers queued notifications as it goes.
+    const delivery = setInterval(() => {
+      void deliverDue(ctx.ledger, { now: Date.now(), deadline: Date.now() + 4_000 }).catch(() => undefined);
+    }, 5_000);
+    delivery.unref();
     await new Promise<void>((resolve) => {
       server.server.onclose = () => resolve();
       process.stdin.on("end", () => resolve());
     });
+    clearInterval(delivery);
     await server.close().catch(() => undefined);
     ctx.ledger.close();
     return 0;
