@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { orNull } from "./nullable.js";
 
 export const VERDICTS = ["promote", "hold", "rollback"] as const;
 export const verdictSchema = z.enum(VERDICTS);
@@ -38,17 +39,11 @@ export const reasonSchema = z.object({
 export type Reason = z.infer<typeof reasonSchema>;
 
 export const holdAdviceSchema = z.object({
-  time_left_ms: z.number().nullable().describe("Until the window elapses (0 when it has)"),
-  samples_missing: z
-    .number()
-    .nullable()
-    .describe("Canary trials the slowest guardrail still needs (estimate)"),
-  suggested_percent: z
-    .number()
-    .nullable()
-    .describe(
-      "A canary percent that would gather the missing samples within the window at the observed traffic",
-    ),
+  time_left_ms: orNull(z.number()).describe("Until the window elapses (0 when it has)"),
+  samples_missing: orNull(z.number()).describe("Canary trials the slowest guardrail still needs (estimate)"),
+  suggested_percent: orNull(z.number()).describe(
+    "A canary percent that would gather the missing samples within the window at the observed traffic",
+  ),
   message: z.string(),
 });
 export type HoldAdvice = z.infer<typeof holdAdviceSchema>;

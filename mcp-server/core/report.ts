@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { orNull } from "./nullable.js";
 
 // The comparison report (CONTRACT.md compare_metrics). Fields named by the contract keep their
 // names; the rest is what decide and people need to act: which test, on what data, and what
@@ -15,7 +16,7 @@ export const ROW_STATUSES = [
 export const rowStatusSchema = z.enum(ROW_STATUSES);
 export type RowStatus = z.infer<typeof rowStatusSchema>;
 
-const nullableNumber = z.number().nullable();
+const nullableNumber = orNull(z.number());
 
 export const cohortValueSchema = z.object({
   value: nullableNumber.describe("Point estimate (a rate, a percentile, a mean, a throughput)"),
@@ -65,9 +66,7 @@ export const rowSchema = z.object({
     .boolean()
     .describe("False for descriptive rows (excluded cohort, segment distributions): never decide on them"),
   critical: z.boolean(),
-  samples_needed: z
-    .number()
-    .nullable()
+  samples_needed: orNull(z.number())
     .optional()
     .describe(
       "Canary trials/samples the current step still needs for the margin or the tail (estimate); null when unknown",
@@ -77,8 +76,8 @@ export const rowSchema = z.object({
 export type Row = z.infer<typeof rowSchema>;
 
 export const srmSchema = z.object({
-  expected_share: z.number().nullable(),
-  observed_share: z.number().nullable(),
+  expected_share: orNull(z.number()),
+  observed_share: orNull(z.number()),
   evidence: z.number(),
   threshold: z.number(),
   mismatch: z.boolean(),

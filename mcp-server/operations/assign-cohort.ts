@@ -10,7 +10,7 @@ export const assignCohortInput = z.strictObject({
     .string()
     .describe("The unit (user, account, device) to route; NFC-normalised, at most 512 UTF-8 bytes"),
   attributes: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean().describe("a flag")]))
     .optional()
     .describe("Unit attributes for the policy's population filter, e.g. {email: 'a@example.com'}"),
 });

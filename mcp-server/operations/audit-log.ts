@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InvalidInputError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { orNull } from "../core/nullable.js";
 import { listAudit, verifyAudit } from "../ledger/audit.js";
 import { getDeployment } from "../ledger/deployments.js";
 import type { OperationContext } from "./context.js";
@@ -23,7 +24,7 @@ export const auditLogInput = z.strictObject({
 
 export const auditEntrySchema = z.object({
   seq: z.number().int(),
-  deployment_id: z.string().nullable(),
+  deployment_id: orNull(z.string()),
   at: z.string(),
   actor: z.string(),
   action: z.string(),

@@ -3,6 +3,7 @@ import { verdictSchema } from "../core/decision.js";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { durationMs } from "../core/duration.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { orNull } from "../core/nullable.js";
 import { auditHead } from "../ledger/audit.js";
 import { latestDecision } from "../ledger/decisions.js";
 import {
@@ -22,20 +23,20 @@ const iso = (ms: number | null | undefined): string | null =>
 export const deploymentStatusOutput = z.object({
   deployment_id: z.string(),
   service: z.string(),
-  version: z.string().nullable(),
-  author: z.string().nullable(),
+  version: orNull(z.string()),
+  author: orNull(z.string()),
   state: deploymentStateSchema,
   step: z.number().int(),
   percent: z.number(),
-  ladder: z.array(z.object({ percent: z.number(), window: z.string().nullable() })),
-  next_step: z.object({ step: z.number().int(), percent: z.number() }).nullable(),
+  ladder: z.array(z.object({ percent: z.number(), window: orNull(z.string()) })),
+  next_step: orNull(z.object({ step: z.number().int(), percent: z.number() })),
   started_at: z.string(),
   step_started_at: z.string(),
-  window_ends_at: z.string().nullable().describe("When the current step's observation window elapses"),
-  ended_at: z.string().nullable(),
+  window_ends_at: orNull(z.string()).describe("When the current step's observation window elapses"),
+  ended_at: orNull(z.string()),
   policy_sha256: z.string(),
-  latest_decision: z
-    .object({
+  latest_decision: orNull(
+    z.object({
       decision_id: z.number().int(),
       verdict: verdictSchema,
       step: z.number().int(),
@@ -44,16 +45,16 @@ export const deploymentStatusOutput = z.object({
       reasons: z.array(z.string()),
       reason_codes: z.array(z.string()),
       fresh: z.boolean().describe("On the current step and not past next_check_at"),
-    })
-    .nullable(),
+    }),
+  ),
   transitions: z.array(
     z.object({
       kind: z.string(),
-      from_step: z.number().nullable(),
+      from_step: orNull(z.number()),
       to_step: z.number(),
       percent: z.number(),
       actor: z.string(),
-      reason: z.string().nullable(),
+      reason: orNull(z.string()),
       override: z.boolean(),
       at: z.string(),
     }),
@@ -133,13 +134,13 @@ export const listDeploymentsOutput = z.object({
     z.object({
       deployment_id: z.string(),
       service: z.string(),
-      version: z.string().nullable(),
+      version: orNull(z.string()),
       state: deploymentStateSchema,
       step: z.number().int(),
       percent: z.number(),
       started_at: z.string(),
       last_event_at: z.string(),
-      ended_at: z.string().nullable(),
+      ended_at: orNull(z.string()),
     }),
   ),
   audit_head: z.string(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { orNull } from "../core/nullable.js";
 import { latestDecision } from "../ledger/decisions.js";
 import { applyTransition, getDeployment, listTransitions } from "../ledger/deployments.js";
 import { type OperationContext, refuseGoingBack, resolveAt } from "./context.js";
@@ -32,7 +33,7 @@ export const promoteStepOutput = z.object({
   percent: z.number(),
   moved: z.boolean().describe("False when this was a safe repeat of the promotion that already happened"),
   override: z.boolean(),
-  decision_id: z.number().int().nullable(),
+  decision_id: orNull(z.number().int()),
   audit_head: z.string().optional(),
 });
 export type PromoteStepOutput = z.infer<typeof promoteStepOutput>;

@@ -3,6 +3,7 @@ import { canonicalHash } from "../core/canonical-json.js";
 import { durationMs } from "../core/duration.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { orNull } from "../core/nullable.js";
 import { dimsKey, type Slice, sliceSchema } from "../core/slice.js";
 import { appendAudit } from "../ledger/audit.js";
 import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
@@ -31,8 +32,8 @@ export type RecordMetricsInput = z.infer<typeof recordMetricsInput>;
 export const recordMetricsOutput = z.object({
   accepted: z.number().int().describe("Slices stored (a re-sent series replaces the stored one)"),
   series_written: z.number().int(),
-  from: z.string().nullable(),
-  to: z.string().nullable().describe("End of the newest slice"),
+  from: orNull(z.string()),
+  to: orNull(z.string()).describe("End of the newest slice"),
   inputs_sha256: z.string(),
 });
 export type RecordMetricsOutput = z.infer<typeof recordMetricsOutput>;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { orNull } from "../core/nullable.js";
 import type { Row } from "../core/report.js";
 import { latestDecision } from "../ledger/decisions.js";
 import { applyTransition, getDeployment } from "../ledger/deployments.js";
@@ -24,14 +25,14 @@ export const rollbackOutput = z.object({
   percent: z.literal(0),
   step: z.number().int().describe("The step it was rolled back from"),
   moved: z.boolean().describe("False when it was already rolled back (a safe repeat)"),
-  author: z.string().nullable(),
+  author: orNull(z.string()),
   evidence: z.array(
     z.object({
       metric: z.string(),
       statistic: z.string(),
       status: z.string(),
-      canary: z.number().nullable(),
-      control: z.number().nullable(),
+      canary: orNull(z.number()),
+      control: orNull(z.number()),
       evidence: z.number(),
     }),
   ),

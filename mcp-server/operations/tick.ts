@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationMs } from "../core/duration.js";
+import { orNull } from "../core/nullable.js";
 import { type DecisionRecord, latestDecision } from "../ledger/decisions.js";
 import { type DeploymentRecord, getDeployment, listDeployments } from "../ledger/deployments.js";
 import type { OperationContext } from "./context.js";
@@ -12,12 +13,12 @@ import { rollback } from "./rollback.js";
 export const tickActionSchema = z.object({
   deployment_id: z.string(),
   action: z.enum(["none", "decided", "promoted", "completed", "rolled_back"]),
-  verdict: z.enum(["promote", "hold", "rollback"]).nullable(),
+  verdict: orNull(z.enum(["promote", "hold", "rollback"])),
   reason_codes: z.array(z.string()),
   state: z.string(),
   step: z.number().int(),
   percent: z.number(),
-  next_due_at: z.string().nullable(),
+  next_due_at: orNull(z.string()),
 });
 export type TickAction = z.infer<typeof tickActionSchema>;
 
