@@ -115,6 +115,33 @@ describe("the canary CLI as CI runs it (built binary, subprocesses)", () => {
     );
   });
 
+  it("power-checks a policy: exit 10 when a rung would hold for lack of data, 0 when all can prove in time", () => {
+    const low = runCli(["preflight", "--policy", "policies/search.yaml", "--rpm", "600", "--json"]);
+    expect(low.code).toBe(10);
+    const out = JSON.parse(low.stdout) as {
+      ok: boolean;
+      rungs: { suggestion: string | null }[];
+      not_checked: string[];
+    };
+    expect(out.ok).toBe(false);
+    expect(out.rungs[0]?.suggestion).toMatch(/%|window/);
+    expect(out.not_checked).toEqual(["result_count"]);
+    const dir = tempDir();
+    const high = runCli([
+      "preflight",
+      "--policy",
+      policyFile(dir),
+      "--rpm",
+      "500000",
+      "--baseline",
+      "error_rate=0.01",
+    ]);
+    expect(high.code, high.stdout).toBe(0);
+    const bad = runCli(["preflight", "--policy", policyFile(dir), "--rpm", "1000", "--baseline", "nope=0.1"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/traffic.baselines.nope/);
+  });
+
   it("drives start, ingest, compare, decide, promote, status, rollback and audit with documented exit codes and JSON", () => {
     const dir = tempDir();
     const ledger = join(dir, "ledger.db");

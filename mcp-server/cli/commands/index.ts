@@ -8,6 +8,7 @@ import { ingestCommand } from "./ingest.js";
 import { mcpCommand } from "./mcp.js";
 import { pauseCommand, resumeCommand } from "./pause.js";
 import { policyValidateCommand } from "./policy-validate.js";
+import { preflightCommand } from "./preflight.js";
 import { promoteCommand } from "./promote.js";
 import { replayCommand } from "./replay.js";
 import { rollbackCommand } from "./rollback.js";
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   assignCommand,
   auditCommand,
   policyValidateCommand,
+  preflightCommand,
   mcpCommand,
   serveCommand,
   demoCommand,

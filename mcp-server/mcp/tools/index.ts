@@ -6,6 +6,7 @@ import { decideTool } from "./decide.js";
 import { deploymentStatusTool } from "./deployment-status.js";
 import { listDeploymentsTool } from "./list-deployments.js";
 import { pauseDeploymentTool } from "./pause-deployment.js";
+import { preflightPolicyTool } from "./preflight-policy.js";
 import { promoteStepTool } from "./promote-step.js";
 import { recheckDecisionTool } from "./recheck-decision.js";
 import { recordMetricsTool } from "./record-metrics.js";
@@ -30,4 +31,5 @@ export const TOOLS: readonly ServerTool[] = [
   listDeploymentsTool,
   recheckDecisionTool,
   validatePolicyTool,
+  preflightPolicyTool,
 ];
