@@ -6,7 +6,7 @@ import { openLedger } from "../../mcp-server/ledger/open.js";
 import { realClock } from "../../mcp-server/operations/context.js";
 import { recordMetrics } from "../../mcp-server/operations/record-metrics.js";
 import { CLI, REPO, runCli, tempDir } from "../support/cli.js";
-import { poisson, rng } from "../support/service-traffic.js";
+import { Random } from "../support/random.js";
 
 /**
  * `canary watch` on the real clock, with a live service feeding one-second slices into the same
@@ -58,7 +58,7 @@ describe("canary watch drives a deployment to its end on the real clock", () => 
       assigner: await createAssigner(),
       readPolicyFile: () => "",
     };
-    const random = rng(5);
+    const random = new Random(5);
     let pushed = Math.floor(Date.now() / 1000) * 1000;
     let code: number | undefined;
     void exited.then((c) => {
@@ -70,18 +70,18 @@ describe("canary watch drives a deployment to its end on the real clock", () => 
       const slices = [];
       for (; pushed + 1000 <= Date.now(); pushed += 1000) {
         const t = new Date(pushed).toISOString();
-        const canary = poisson(random, 300);
-        const control = poisson(random, 2700);
+        const canary = random.poisson(300);
+        const control = random.poisson(2700);
         slices.push(
           {
             t,
             cohort: "canary" as const,
-            counters: { http_requests: canary, http_errors: poisson(random, canary * 0.1) },
+            counters: { http_requests: canary, http_errors: random.poisson(canary * 0.1) },
           },
           {
             t,
             cohort: "control" as const,
-            counters: { http_requests: control, http_errors: poisson(random, control * 0.01) },
+            counters: { http_requests: control, http_errors: random.poisson(control * 0.01) },
           },
         );
       }
