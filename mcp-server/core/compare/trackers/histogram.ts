@@ -309,14 +309,9 @@ export class HistogramTracker implements MetricTracker {
         ci_low: ciLow,
         ci_high: ciHigh,
         interval_scale: this.tolerance.kind,
-        evidence: judgment.evidence,
-        improvement_evidence: judgment.improvement_evidence,
-        status: judgment.status,
+        ...judgment,
         tolerance: this.tolerance.amount,
         margin: this.margin.amount,
-        margin_evidence: judgment.margin_evidence,
-        margin_proven: judgment.margin_proven,
-        samples_needed: judgment.samples_needed,
         note: notes.join("; "),
       };
       if (p.effectiveTolerance !== null) row.effective_tolerance = p.effectiveTolerance;

@@ -145,14 +145,9 @@ export class RatioTracker implements MetricTracker {
         ci_low: interval.ci_low,
         ci_high: interval.ci_high,
         interval_scale: "relative",
-        evidence: judgment.evidence,
-        improvement_evidence: judgment.improvement_evidence,
-        status: judgment.status,
+        ...judgment,
         tolerance: this.tolerance,
         margin: this.margin,
-        margin_evidence: judgment.margin_evidence,
-        margin_proven: judgment.margin_proven,
-        samples_needed: judgment.samples_needed,
         note: complement
           ? `${judgment.note}; bad: decrease, so the rate shown and tested is 1 - ${this.metric.events}/${this.metric.trials}`
           : judgment.note,
