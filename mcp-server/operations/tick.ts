@@ -3,7 +3,7 @@ import { durationMs } from "../core/duration.js";
 import { orNull } from "../core/nullable.js";
 import { type DecisionRecord, latestDecision } from "../ledger/decisions.js";
 import { type DeploymentRecord, getDeployment, listDeployments } from "../ledger/deployments.js";
-import type { OperationContext } from "./context.js";
+import { type OperationContext, resolveAt } from "./context.js";
 import { decide } from "./decide.js";
 import { windowEndsAt } from "./deployment-status.js";
 import { latestSeen } from "./judge.js";
@@ -49,8 +49,7 @@ export function nextDueAt(
 export function tickDeployment(ctx: OperationContext, deploymentId: string, at?: string): TickAction {
   return ctx.ledger.write(() => {
     let d = getDeployment(ctx.ledger.db, deploymentId);
-    const now =
-      ctx.clock.mode === "real" ? ctx.clock.now() : at !== undefined ? Date.parse(at) : latestSeen(ctx, d);
+    const now = resolveAt(ctx, at, latestSeen(ctx, d));
     const atArg = ctx.clock.mode === "manual" ? new Date(now).toISOString() : undefined;
     const result: TickAction = {
       deployment_id: d.id,
@@ -105,6 +104,8 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
 
 /** One pass over every active deployment in the ledger. */
 export function tickAll(ctx: OperationContext, at?: string): TickAction[] {
+  // Check `at` once up front, so a bad one is refused even when nothing is active.
+  if (at !== undefined) resolveAt(ctx, at, undefined);
   return listDeployments(ctx.ledger.db, { activeOnly: true, limit: 500 })
     .map((d) => d.id)
     .sort()

@@ -277,6 +277,8 @@ describe("the canary CLI as CI runs it (built binary, subprocesses)", () => {
       expect.objectContaining({ deployment_id: "bad", action: "rolled_back", state: "rolled_back" }),
     ]);
     expect(runCli(["tick", "--json", ...base]).code).toBe(0);
+    expect(runCli(["tick", "--at", "yesterday", ...base]).code).toBe(2);
+    expect(runCli(["tick", "--at", at(T0), "--ledger", join(dir, "real.db")]).stderr).toMatch(/manual clock/);
   });
 
   it("two tick processes at once leave the same state as one", async () => {
