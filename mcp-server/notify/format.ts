@@ -55,6 +55,8 @@ export function slackBody(m: OutboxMessage): Record<string, unknown> {
       );
     }
   }
+  if (typeof p.report === "string")
+    lines.push(`Report: ${p.report} (or \`canary compare ${String(p.deployment_id)}\`)`);
   lines.push(`_audit head ${String(p.audit_head).slice(0, 16)}…, key ${m.idempotency_key}_`);
   return { text: lines.join("\n") };
 }

@@ -111,6 +111,8 @@ export function rollback(ctx: OperationContext, input: z.infer<typeof rollbackIn
         decision_id: decision?.id ?? null,
         author: d.author,
         evidence,
+        // Where the full report lives: an MCP resource, and `canary compare` for people.
+        report: `canary://deployments/${d.id}/report`,
       },
     });
     return {

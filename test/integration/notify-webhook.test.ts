@@ -116,8 +116,29 @@ describe("notifications reach a real webhook receiver (outbox delivery)", () => 
     ).toBe(0);
     expect(rx.received.length).toBe(before);
 
+    // A rollback tells the author, with the evidence and where the report is.
+    expect(
+      (await runCliAsync(["rollback", "d1", "--reason", "pager: errors", "--ledger", ledger], { env })).code,
+    ).toBe(0);
+    await runCliAsync(["tick", "--ledger", ledger], { env });
+    const rb = rx.received
+      .filter((r) => r.path === "/hook")
+      .map((r) => JSON.parse(r.body) as Record<string, unknown>)
+      .find((p) => p.event === "rollback");
+    expect(rb).toMatchObject({
+      state: "rolled_back",
+      percent: 0,
+      author: "ana@example.com",
+      reason: "pager: errors",
+      report: "canary://deployments/d1/report",
+    });
+    expect(Array.isArray(rb?.evidence)).toBe(true);
+
     // The failing receiver changed nothing about the deployment.
     const status = await runCliAsync(["status", "d1", "--json", "--ledger", ledger], { env });
-    expect(JSON.parse(status.stdout)).toMatchObject({ state: "canary", step: 0, pending_notifications: 1 });
+    expect(JSON.parse(status.stdout)).toMatchObject({ state: "rolled_back", step: 0, percent: 0 });
+    expect(
+      (JSON.parse(status.stdout) as { pending_notifications: number }).pending_notifications,
+    ).toBeGreaterThanOrEqual(1);
   });
 });
