@@ -14,16 +14,23 @@ export interface CellSummary {
   lookEveryMinutes: number;
   judge: string;
   replicates: number;
+  /** Every rollback; in A/A every one is false. */
   rollbacks: number;
   rollbackRate: number;
   rollbackCi: [number, number];
-  /** Minutes from the onset of the difference (or from the start, in A/A) to the rollback. */
+  /** Rollbacks after the canary's difference began: detections (0 in A/A). */
+  detections: number;
+  detectionRate: number;
+  detectionCi: [number, number];
+  /** Rollbacks before the difference began (a regression that starts at 25%): false rollbacks. */
+  rollbacksBeforeOnset: number;
+  /** Minutes from the onset to the rollback over detections (in A/A: from the start, over rollbacks). */
   minutesToRollback: { median: number; p90: number } | null;
   rollbackAtFirstLookRate: number;
-  /** Rollbacks by the canary percent they happened at. */
+  /** Rollbacks (A/A) or detections (otherwise) by the canary percent they happened at. */
   stageAtRollback: Record<string, number>;
-  /** Share of replicates rolled back at 1% or 5%. */
-  rollbackBefore25Rate: number;
+  /** Share of replicates detected at 1% or 5%. */
+  detectionBefore25Rate: number;
   /** Canary requests (and bad ones: errors, or slow requests for latency families) served while exposed. */
   blastRadius: { meanRequests: number; medianRequests: number; meanBad: number; medianBad: number };
   insufficientLookRate: number;
@@ -76,9 +83,11 @@ export function summarise(
 ): CellSummary {
   const n = outcomes.length;
   const rolled = outcomes.filter((o) => o.rolledBack);
-  const delays = rolled.map((o) => (o.rollbackMinute ?? 0) - (o.onsetMinute ?? 0));
+  const detected = rolled.filter((o) => o.onsetMinute !== null && (o.rollbackMinute ?? 0) > o.onsetMinute);
+  const timed = meta.aa ? rolled : detected;
+  const delays = timed.map((o) => (o.rollbackMinute ?? 0) - (o.onsetMinute ?? 0));
   const stage: Record<string, number> = {};
-  for (const o of rolled) stage[String(o.rollbackPercent)] = (stage[String(o.rollbackPercent)] ?? 0) + 1;
+  for (const o of timed) stage[String(o.rollbackPercent)] = (stage[String(o.rollbackPercent)] ?? 0) + 1;
   const latencyFamily = meta.family === "latency-regression" || meta.family === "cold-start";
   const bad = outcomes.map((o) => (latencyFamily ? o.exposedSlow : o.exposedErrors));
   const requests = outcomes.map((o) => o.exposedRequests);
@@ -97,10 +106,14 @@ export function summarise(
     rollbacks: rolled.length,
     rollbackRate: n ? rolled.length / n : 0,
     rollbackCi: wilson(rolled.length, n),
+    detections: detected.length,
+    detectionRate: n ? detected.length / n : 0,
+    detectionCi: wilson(detected.length, n),
+    rollbacksBeforeOnset: rolled.length - detected.length,
     minutesToRollback: delays.length ? { median: quantile(delays, 0.5), p90: quantile(delays, 0.9) } : null,
     rollbackAtFirstLookRate: n ? outcomes.filter((o) => o.rollbackAtFirstLook).length / n : 0,
     stageAtRollback: stage,
-    rollbackBefore25Rate: n ? rolled.filter((o) => (o.rollbackPercent ?? 100) <= 5).length / n : 0,
+    detectionBefore25Rate: n ? detected.filter((o) => (o.rollbackPercent ?? 100) <= 5).length / n : 0,
     blastRadius: {
       meanRequests: mean(requests),
       medianRequests: quantile(requests, 0.5),

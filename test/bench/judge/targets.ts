@@ -14,6 +14,7 @@ export const OURS = "ours";
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const ci = (s: CellSummary): string => `[${pct(s.rollbackCi[0])}, ${pct(s.rollbackCi[1])}]`;
+const detCi = (s: CellSummary): string => `[${pct(s.detectionCi[0])}, ${pct(s.detectionCi[1])}]`;
 
 function cells(all: readonly CellSummary[], f: (s: CellSummary) => boolean, judge = OURS): CellSummary[] {
   return all.filter((s) => s.judge === judge && f(s));
@@ -101,8 +102,9 @@ export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
     check(
       "Error x2 at 100 rps, 1-minute looks: >= 95% detected, median <= 35 min",
       cells(all, (s) => s.scenario === "err-x2" && s.rps === 100 && s.lookEveryMinutes === 1),
-      (s) => s.rollbackRate >= 0.95 && (s.minutesToRollback?.median ?? Number.POSITIVE_INFINITY) <= 35,
-      (s) => `${pct(s.rollbackRate)} ${ci(s)}, median ${s.minutesToRollback?.median.toFixed(0) ?? "-"} min`,
+      (s) => s.detectionRate >= 0.95 && (s.minutesToRollback?.median ?? Number.POSITIVE_INFINITY) <= 35,
+      (s) =>
+        `${pct(s.detectionRate)} ${detCi(s)}, median ${s.minutesToRollback?.median.toFixed(0) ?? "-"} min`,
     ),
   );
   out.push(
@@ -110,7 +112,7 @@ export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
       "Error x5, 1-minute looks: median time to rollback <= 5 min",
       cells(all, (s) => s.scenario === "err-x5" && s.lookEveryMinutes === 1),
       (s) => (s.minutesToRollback?.median ?? Number.POSITIVE_INFINITY) <= 5,
-      (s) => `median ${s.minutesToRollback?.median.toFixed(0) ?? "-"} min, detected ${pct(s.rollbackRate)}`,
+      (s) => `median ${s.minutesToRollback?.median.toFixed(0) ?? "-"} min, detected ${pct(s.detectionRate)}`,
     ),
   );
   out.push(
@@ -118,15 +120,15 @@ export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
       "Error x5, 15-minute looks: rolled back at the first look",
       cells(all, (s) => s.scenario === "err-x5" && s.lookEveryMinutes === 15),
       (s) => s.rollbackAtFirstLookRate >= 0.95,
-      (s) => `${pct(s.rollbackAtFirstLookRate)} at the first look, detected ${pct(s.rollbackRate)}`,
+      (s) => `${pct(s.rollbackAtFirstLookRate)} at the first look, detected ${pct(s.detectionRate)}`,
     ),
   );
   out.push(
     check(
       "Error x1.5 at 100 rps: >= 90% rolled back before the 25% stage",
       cells(all, (s) => s.scenario === "err-x1.5" && s.rps === 100),
-      (s) => s.rollbackBefore25Rate >= 0.9,
-      (s) => `${pct(s.rollbackBefore25Rate)} before 25% (detected ${pct(s.rollbackRate)})`,
+      (s) => s.detectionBefore25Rate >= 0.9,
+      (s) => `${pct(s.detectionBefore25Rate)} before 25% (detected ${pct(s.detectionRate)})`,
     ),
   );
   out.push(
@@ -135,7 +137,7 @@ export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
       cells(all, (s) => s.scenario === "p99-plus-10pct" && s.rps === 10_000),
       (s) => (s.stageAtRollback["1"] ?? 0) / s.replicates >= 0.95,
       (s) =>
-        `${pct((s.stageAtRollback["1"] ?? 0) / s.replicates)} rolled back at 1% (detected ${pct(s.rollbackRate)})`,
+        `${pct((s.stageAtRollback["1"] ?? 0) / s.replicates)} rolled back at 1% (detected ${pct(s.detectionRate)})`,
     ),
   );
   out.push(
