@@ -1,6 +1,5 @@
 import { InvalidInputError } from "../core/errors.js";
-import { formatPath } from "../core/policy/parse.js";
-import { sliceSchema } from "../core/slice.js";
+import { parseSliceLine } from "../core/slice-line.js";
 import { appendAudit } from "../ledger/audit.js";
 import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
 import { type SeriesShape, seriesShapes, upsertSeries } from "../ledger/slices.js";
@@ -31,33 +30,19 @@ export async function ingestSlices(
   return ctx.ledger.writeAsync(async () => {
     for await (const raw of lines) {
       summary.lines++;
-      const line = raw.trim();
-      if (line === "") continue;
+      const slice = parseSliceLine(raw, summary.lines);
+      if (!slice) continue;
       const where = `line ${summary.lines}`;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        throw new InvalidInputError(where, "is not valid JSON (one slice object per line)");
-      }
-      const parsed = sliceSchema.safeParse(value);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new InvalidInputError(
-          `${where}: ${formatPath(issue?.path ?? [])}`,
-          issue?.message ?? "invalid slice",
-        );
-      }
-      const id = parsed.data.deployment_id ?? opts.deploymentId;
+      const id = slice.deployment_id ?? opts.deploymentId;
       if (!id)
         throw new InvalidInputError(
           `${where}: deployment_id`,
           "the slice names no deployment_id and no --deployment was given",
         );
-      if (opts.deploymentId && parsed.data.deployment_id && parsed.data.deployment_id !== opts.deploymentId) {
+      if (opts.deploymentId && slice.deployment_id && slice.deployment_id !== opts.deploymentId) {
         throw new InvalidInputError(
           `${where}: deployment_id`,
-          `is ${parsed.data.deployment_id}, but --deployment says ${opts.deploymentId}`,
+          `is ${slice.deployment_id}, but --deployment says ${opts.deploymentId}`,
         );
       }
       let target = deployments.get(id);
@@ -68,7 +53,7 @@ export async function ingestSlices(
       }
       const rows = sliceRows(
         target.d,
-        [{ ...parsed.data, deployment_id: id }],
+        [{ ...slice, deployment_id: id }],
         target.shapes,
         now,
         (_, field) => `${where}: ${field}`,

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { createAssigner } from "../../cohort-assigner.js";
 import { reportToMarkdown } from "../../core/compare/markdown.js";
 import { parsePolicyText } from "../../core/policy/parse.js";
-import { type Slice, sliceSchema } from "../../core/slice.js";
+import type { Slice } from "../../core/slice.js";
+import { parseSliceLine } from "../../core/slice-line.js";
 import { openLedger } from "../../ledger/open.js";
 import { auditLog } from "../../operations/audit-log.js";
 import { compareMetricsReport } from "../../operations/compare-metrics.js";
@@ -21,8 +22,7 @@ function loadScenario(name: string): { policy: Record<string, unknown>; slices: 
   if (!parsed.ok) throw new Error(`fixture policy ${name} is invalid: ${parsed.errors[0]?.message}`);
   const slices = readFileSync(join(FIXTURES, `${name}.ndjson`), "utf8")
     .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => sliceSchema.parse(JSON.parse(l)));
+    .flatMap((line, i) => parseSliceLine(line, i + 1) ?? []);
   return { policy: parsed.policy as unknown as Record<string, unknown>, slices };
 }
 

@@ -3,8 +3,9 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { createAssigner } from "../../cohort-assigner.js";
 import { InvalidInputError } from "../../core/errors.js";
-import { formatPath, parsePolicyText } from "../../core/policy/parse.js";
-import { type Slice, sliceSchema } from "../../core/slice.js";
+import { parsePolicyText } from "../../core/policy/parse.js";
+import type { Slice } from "../../core/slice.js";
+import { parseSliceLine } from "../../core/slice-line.js";
 import { openLedger } from "../../ledger/open.js";
 import { manualClock, type OperationContext } from "../../operations/context.js";
 import { replayDeployment } from "../../operations/replay.js";
@@ -20,23 +21,8 @@ async function readSlices(file: string): Promise<Slice[]> {
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   for await (const raw of lines) {
-    n++;
-    if (!raw.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new InvalidInputError(`line ${n}`, "is not valid JSON (one slice object per line)");
-    }
-    const parsed = sliceSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidInputError(
-        `line ${n}: ${formatPath(issue?.path ?? [])}`,
-        issue?.message ?? "invalid slice",
-      );
-    }
-    slices.push(parsed.data);
+    const slice = parseSliceLine(raw, ++n);
+    if (slice) slices.push(slice);
   }
   return slices;
 }
