@@ -43,6 +43,11 @@ export interface SimulationOptions {
   unitsPerRequest?: number;
   /** The canary's real share as a multiple of the configured one (a broken split). */
   shareFactor?: number;
+  /**
+   * Each failing request is followed by Geometric(mean) failing retries in its own cohort; the
+   * first failures come at rate / (1 + mean), so the overall error rate stays at `errorRate`.
+   */
+  retryMean?: number;
 }
 
 export interface Simulation {
@@ -95,8 +100,16 @@ export function simulateDeployment(opts: SimulationOptions): Simulation {
       const rates = opts.errorRate(minute, rung.percent);
       const shapes = opts.latency?.shape(minute, rung.percent);
       for (const cohort of ["canary", "control"] as const) {
-        const requests = rng.poisson(rps * 60 * (cohort === "canary" ? share : 1 - share));
-        const errors = rng.binomial(requests, rates[cohort]);
+        let requests = rng.poisson(rps * 60 * (cohort === "canary" ? share : 1 - share));
+        let errors: number;
+        if (opts.retryMean === undefined) errors = rng.binomial(requests, rates[cohort]);
+        else {
+          const first = rng.binomial(requests, rates[cohort] / (1 + opts.retryMean));
+          // A sum of `first` Geometric(mean) counts is Poisson with a Gamma(first, mean) rate.
+          const retries = first > 0 ? rng.poisson(rng.gamma(first) * opts.retryMean) : 0;
+          errors = first + retries;
+          requests += retries;
+        }
         const slice: StoredSlice = {
           t: start + minute * MINUTE,
           cohort,

@@ -1,3 +1,4 @@
+import { ShareDispersion } from "../stats/dispersion.js";
 import {
   LogLikelihoods,
   type RatioDirection,
@@ -10,11 +11,13 @@ import {
 
 // The three count tests behind a ratio, throughput or percentile row, fed slice by slice:
 // - harm: "canary worse than control beyond the tolerance", over the whole deployment with
-//   restarts at each step; its running maximum is the row's evidence (a crossing stays a crossing);
+//   restarts at each step; its maximum over the looks is the row's evidence (a crossing stays one);
 // - improvement: the mirror, "canary better beyond the tolerance", same budget and construction;
 // - margin: non-inferiority, "harm above the margin is ruled out", on the current step only (a step
 //   earns its own promotion), with its projection: the same test fed what it would see if the
 //   canary matched the control, which tells "too little data" from "data that do not look good".
+// Every test is read through the dispersion of the canary's share (stats/dispersion.ts): bursts of
+// retries in one cohort weigh what independent events would.
 
 export interface CountTestSpec {
   nullRatio: number;
@@ -73,6 +76,8 @@ export class CountComparison {
   step: StepCounts = emptyStep();
   /** The current step's slices for the confidence sequence (harm counts). */
   stepSlices: RatioSliceCounts[] = [];
+  /** Extra-binomial dispersion of the canary's share, over the whole deployment. */
+  readonly dispersion = new ShareDispersion();
 
   /**
    * Tests come from a pool shared across comparisons: tests with the same null and side share their
@@ -115,6 +120,7 @@ export class CountComparison {
     if (s.xTHarm !== null && s.xTHarm + s.xC > 0) {
       this.harmTest.prepare(s.rho);
       this.harm.add(s.xTHarm, s.xTHarm + s.xC);
+      this.dispersion.add(s.xTHarm, s.xTHarm + s.xC, s.rho);
       if (this.keepSlices) this.stepSlices.push({ xT: s.xTHarm, m: s.xTHarm + s.xC, rho: s.rho });
     }
     if (s.xTImprovement !== null && s.xTImprovement + s.xC > 0) {
@@ -128,6 +134,39 @@ export class CountComparison {
       if (s.xTMargin !== null && marginEvents > 0) this.margin.add(this.marginTest, s.xTMargin, marginEvents);
       if (projectedEvents > 0) this.projection.add(this.marginTest, s.projectedXT, projectedEvents);
     }
+  }
+
+  /** A look at the policy's check times: the harm and improvement evidence as of now joins their maxima. */
+  look(): void {
+    const temper = this.dispersion.value();
+    this.harm.look(temper);
+    this.improvement.look(temper);
+  }
+
+  /** Harm evidence for a report: the largest at any look, or now. */
+  harmLogEvidence(): number {
+    return this.harm.logEvidenceSoFar(this.dispersion.value());
+  }
+
+  improvementLogEvidence(): number {
+    return this.improvement.logEvidenceSoFar(this.dispersion.value());
+  }
+
+  /** Non-inferiority on the current step, now. */
+  marginLogEvidence(): number {
+    return this.margin.logEvidence(this.dispersion.value());
+  }
+
+  /** What the margin test would show if the canary matched the control. */
+  projectedLogEvidence(): number {
+    return this.projection.logEvidence(this.dispersion.value());
+  }
+
+  /** The current step's slices as the confidence sequence reads them: events weighed by the dispersion. */
+  intervalSlices(): RatioSliceCounts[] {
+    const temper = this.dispersion.value();
+    if (temper === 1) return this.stepSlices;
+    return this.stepSlices.map((s) => ({ xT: s.xT / temper, m: s.m / temper, rho: s.rho }));
   }
 
   /** Whether the step-level state belongs to the step being reported. */
@@ -144,7 +183,7 @@ export class CountComparison {
     const scale = this.step.canaryScale;
     if (!(scale > 0)) return null;
     const state = observed ? this.margin : this.projection;
-    const perTrial = state.values.map((v) => v / scale);
+    const perTrial = state.values.map((v) => v / scale / this.dispersion.value());
     const total = trialsToThreshold(perTrial, threshold);
     return total === null ? null : Math.max(0, Math.ceil(total - scale));
   }

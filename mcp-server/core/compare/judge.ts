@@ -10,7 +10,15 @@ import { MetricJudge } from "./metric-judge.js";
 import { groupTotals, SeriesRegistry } from "./series.js";
 import { sortRows } from "./sort.js";
 import { SplitTracker, splitSeries } from "./srm.js";
-import { type StepSpan, sliceMs, sliceRole, spanAt, stepSpans, warmupMs } from "./timeline.js";
+import {
+  nextCheckAfter,
+  type StepSpan,
+  sliceMs,
+  sliceRole,
+  spanAt,
+  stepSpans,
+  warmupMs,
+} from "./timeline.js";
 import type { RowContext, TrackerEnv } from "./trackers/types.js";
 
 // The comparison pipeline (Kayenta-style stages, each a small unit):
@@ -74,6 +82,8 @@ class IncrementalJudge implements Judge {
   private hashed = 0;
   /** Start of the last time slice processed (-Infinity before any). */
   private processedUntil = Number.NEGATIVE_INFINITY;
+  /** The last check time whose look has been taken (-Infinity before any). */
+  private lookedAt = Number.NEGATIVE_INFINITY;
   private excludedSlices = 0;
 
   constructor(private readonly ctx: Omit<JudgeContext, "at">) {
@@ -180,7 +190,23 @@ class IncrementalJudge implements Judge {
       const slices = this.pending.get(t)!;
       this.pending.delete(t);
       if (endedAt !== undefined && t >= endedAt) continue;
+      this.lookUntil(t, spans);
       this.processGroup(t, slices, spans);
+    }
+    this.lookUntil(end, spans);
+  }
+
+  /**
+   * Takes the looks at check times up to t, each on the slices before it. Rollback evidence is the
+   * maximum over these looks (and the report's own time), so it is the same whether a caller
+   * compared every minute or once: the policy's cadence sets how often the tests are looked at.
+   */
+  private lookUntil(t: number, spans: StepSpan[]): void {
+    for (;;) {
+      const next = nextCheckAfter(spans, this.lookedAt, this.ctx.policy);
+      if (next > t) return;
+      for (const m of this.metrics) m.look();
+      this.lookedAt = next;
     }
   }
 

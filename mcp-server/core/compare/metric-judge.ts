@@ -82,6 +82,11 @@ export class MetricJudge {
     }
   }
 
+  look(): void {
+    this.whole.look();
+    for (const state of this.dims.values()) for (const tracker of state.segments.values()) tracker.look();
+  }
+
   private complete(row: TrackerRow, threshold: number, segment?: Record<string, string>): Row {
     const full: Row = {
       metric: this.metric.name,

@@ -52,6 +52,25 @@ export function spanAt(spans: readonly StepSpan[], t: number): StepSpan | undefi
   return found;
 }
 
+/**
+ * The first check time after t: the policy looks every `check_every` from each step's start and at
+ * the end of the step's window (when `decide` runs under `tick`). A check at a step's end still
+ * belongs to that step. +Infinity when none is left.
+ */
+export function nextCheckAfter(spans: readonly StepSpan[], t: number, policy: Policy): number {
+  const every = durationMs(policy.check_every);
+  for (const span of spans) {
+    if (span.endsAt < t) continue;
+    const from = Math.max(t, span.startedAt);
+    let next = span.startedAt + (Math.floor((from - span.startedAt) / every) + 1) * every;
+    const window = policy.ladder[span.step]?.window;
+    const windowEnd = window === undefined ? Number.POSITIVE_INFINITY : span.startedAt + durationMs(window);
+    if (windowEnd > t && windowEnd < next) next = windowEnd;
+    if (next <= span.endsAt) return next;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 /** How a slice starting at t takes part in the judgment. */
 export interface SliceRole {
   span: StepSpan;

@@ -186,10 +186,19 @@ export class RestartingMeanEvidence {
     for (let i = 0; i <= last; i++) if (!this.starts[i]) this.starts[i] = new MeanDifferenceSums();
   }
 
-  add(s: MeanSliceMoments, tau: number, pooledCanary: number | null, pooledControl: number | null): void {
+  add(s: MeanSliceMoments): void {
     for (const start of this.starts) start?.add(this.spec, s);
+  }
+
+  /** A look at a check time: log E now joins the running maximum. */
+  look(tau: number, pooledCanary: number | null, pooledControl: number | null): void {
     const current = this.logEvidence(tau, pooledCanary, pooledControl);
     if (current > this.logMax) this.logMax = current;
+  }
+
+  /** The largest of the looks so far and now. */
+  logEvidenceSoFar(tau: number, pooledCanary: number | null, pooledControl: number | null): number {
+    return Math.max(this.logMax, this.logEvidence(tau, pooledCanary, pooledControl));
   }
 
   logEvidence(tau: number, pooledCanary: number | null, pooledControl: number | null): number {

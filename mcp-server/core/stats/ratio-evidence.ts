@@ -98,37 +98,23 @@ export class RatioTestPool {
 /** Running log-likelihood ratio of every alternative of one test, from one start. */
 export class LogLikelihoods {
   readonly values = new Float64Array(RATIO_GRID_SIZE);
-  /** Largest value: an upper bound of the mixture's log e-value (the weights sum to 1). */
-  max = 0;
-  /** Largest increment of the last slice added. */
-  lastMaxIncrement = 0;
 
   /** Adds a slice with x_T canary events out of m events in both cohorts; `test.prepare` must have run. */
   add(test: RatioTest, xT: number, m: number): void {
     const values = this.values;
     const factor = test.logFactor;
     const slope = test.slope;
-    let max = Number.NEGATIVE_INFINITY;
-    let maxIncrement = Number.NEGATIVE_INFINITY;
-    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
-      const increment = xT * factor[g]! - m * slope[g]!;
-      const v = values[g]! + increment;
-      values[g] = v;
-      if (v > max) max = v;
-      if (increment > maxIncrement) maxIncrement = increment;
-    }
-    this.max = max;
-    this.lastMaxIncrement = maxIncrement;
+    for (let g = 0; g < RATIO_GRID_SIZE; g++) values[g] = values[g]! + xT * factor[g]! - m * slope[g]!;
   }
 
-  /** log of the mixture e-value: log sum_g w_g exp(L_g). */
-  logEvidence(): number {
-    return logSumExp(this.values) + LOG_GRID_WEIGHT;
+  /** log of the mixture e-value, log sum_g w_g exp(L_g / temper); `temper` is the dispersion (>= 1). */
+  logEvidence(temper = 1): number {
+    if (temper === 1) return logSumExp(this.values) + LOG_GRID_WEIGHT;
+    return logSumExp(this.values.map((v) => v / temper)) + LOG_GRID_WEIGHT;
   }
 
   reset(): void {
     this.values.fill(0);
-    this.max = 0;
   }
 }
 
@@ -142,23 +128,24 @@ export class LogLikelihoods {
  *
  * Every restart sees the same slices from its start on, so its log-likelihoods are the cumulative
  * ones minus a snapshot taken when it started: one O(grid) update per slice whatever the restarts.
+ *
+ * The e-value is read at looks (`look`), the times the policy checks: Ville's inequality bounds
+ * the chance of ever crossing at any set of looks, and fewer looks cross less often by chance. A
+ * crossing at a look stays a crossing (`logMax`).
  */
 export class RestartingRatioEvidence {
   readonly test: RatioTest;
   private readonly logWeights: number[];
   private readonly cumulative = new LogLikelihoods();
   private readonly snapshots: (Float64Array | null)[];
-  /** Upper bounds of max_g (L_g - snapshot_g) per restart, tightened only when they matter. */
-  private readonly bounds: number[];
   private readonly terms = new Float64Array(RATIO_GRID_SIZE);
-  /** Running maximum of log E over every slice seen: a crossing stays a crossing. */
+  /** Largest log E seen at a look: a crossing stays a crossing. */
   logMax = 0;
 
   constructor(test: RatioTest, restartWeights: readonly number[]) {
     this.test = test;
     this.logWeights = restartWeights.map((w) => Math.log(w));
     this.snapshots = restartWeights.map(() => null);
-    this.bounds = restartWeights.map(() => 0);
   }
 
   /** Starts restart j (and any earlier one not yet started: they carry no data either way). */
@@ -167,65 +154,34 @@ export class RestartingRatioEvidence {
     for (let i = 0; i <= last; i++) {
       if (this.snapshots[i]) continue;
       this.snapshots[i] = Float64Array.from(this.cumulative.values);
-      this.bounds[i] = 0;
     }
   }
 
-  /** Adds a slice to every started restart; `test.prepare(rho)` must have run. Updates the running maximum. */
+  /** Adds a slice to every started restart; `test.prepare(rho)` must have run. */
   add(xT: number, m: number): void {
     this.cumulative.add(this.test, xT, m);
-    // Each restart's largest log-likelihood grows by at most the slice's largest increment: a cheap
-    // bound, tightened exactly only when it could raise the running maximum. The mixture never
-    // exceeds sum_j v_j exp(bound_j), so most slices under no harm cost one pass over the grid.
-    const step = this.cumulative.lastMaxIncrement;
-    // With weights summing to 1, the mixture is at most its largest restart: no log-sum needed then.
-    let largest = 0;
-    for (let j = 0; j < this.snapshots.length; j++) {
-      if (!this.snapshots[j]) continue;
-      const b = this.bounds[j]! + step;
-      this.bounds[j] = b;
-      if (b > largest) largest = b;
-    }
-    if (largest <= this.logMax || this.mixtureBound() <= this.logMax) return;
-    this.tightenBounds();
-    if (this.mixtureBound() <= this.logMax) return;
-    const current = this.logEvidence();
+  }
+
+  /** A look: log E now (with the dispersion `temper`) joins the running maximum. */
+  look(temper = 1): void {
+    const current = this.logEvidence(temper);
     if (current > this.logMax) this.logMax = current;
   }
 
-  private mixtureBound(): number {
-    let bound = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < this.snapshots.length; j++) {
-      const term = this.logWeights[j]! + (this.snapshots[j] ? this.bounds[j]! : 0);
-      bound =
-        bound > term ? bound + Math.log1p(Math.exp(term - bound)) : term + Math.log1p(Math.exp(bound - term));
-    }
-    return bound;
+  /** The evidence a report shows: the largest of the looks so far and now. */
+  logEvidenceSoFar(temper = 1): number {
+    return Math.max(this.logMax, this.logEvidence(temper));
   }
 
-  private tightenBounds(): void {
-    const values = this.cumulative.values;
-    for (let j = 0; j < this.snapshots.length; j++) {
-      const snap = this.snapshots[j];
-      if (!snap) continue;
-      let top = Number.NEGATIVE_INFINITY;
-      for (let g = 0; g < RATIO_GRID_SIZE; g++) {
-        const v = values[g]! - snap[g]!;
-        if (v > top) top = v;
-      }
-      this.bounds[j] = top;
-    }
-  }
-
-  /** log E now. */
-  logEvidence(): number {
+  /** log E now, each log-likelihood divided by `temper` (the dispersion, >= 1). */
+  logEvidence(temper = 1): number {
     let acc = Number.NEGATIVE_INFINITY;
     const values = this.cumulative.values;
     for (let j = 0; j < this.snapshots.length; j++) {
       const snap = this.snapshots[j];
       let term = this.logWeights[j]!;
       if (snap) {
-        for (let g = 0; g < RATIO_GRID_SIZE; g++) this.terms[g] = values[g]! - snap[g]!;
+        for (let g = 0; g < RATIO_GRID_SIZE; g++) this.terms[g] = (values[g]! - snap[g]!) / temper;
         term += logSumExp(this.terms) + LOG_GRID_WEIGHT;
       }
       acc = acc > term ? acc + Math.log1p(Math.exp(term - acc)) : term + Math.log1p(Math.exp(acc - term));

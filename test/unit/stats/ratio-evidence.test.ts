@@ -169,6 +169,7 @@ describe("validity under the null (Ville's inequality)", () => {
           evidence.test.prepare(nT / nC);
           evidence.add(xT, xT + xC);
         }
+        evidence.look();
       }
       if (evidence.logMax >= Math.log(20)) crossed++;
     }

@@ -6,6 +6,9 @@ import type { RowContext } from "./types.js";
 
 // The judged part of a row backed by count tests (ratio, throughput, percentile rows).
 
+/** Dispersion from which a row says its events come in bursts. */
+const NOTED_DISPERSION = 1.5;
+
 /** Minimum expected canary events on the step before a rate is judged. */
 export const MIN_EXPECTED_EVENTS = 5;
 
@@ -31,10 +34,10 @@ export function judgeCounts(
   extraNeeded: number,
 ): CountRowJudgment {
   const current = counts.isCurrent(ctx.ordinal);
-  const evidence = evidenceValue(counts.harm.logMax);
-  const improvementEvidence = evidenceValue(counts.improvement.logMax);
-  const marginEvidence = current ? evidenceValue(counts.margin.logEvidence()) : 1;
-  const projected = current ? evidenceValue(counts.projection.logEvidence()) : 1;
+  const evidence = evidenceValue(counts.harmLogEvidence());
+  const improvementEvidence = evidenceValue(counts.improvementLogEvidence());
+  const marginEvidence = current ? evidenceValue(counts.marginLogEvidence()) : 1;
+  const projected = current ? evidenceValue(counts.projectedLogEvidence()) : 1;
   const regression = evidence >= ctx.harmThreshold;
   const improvement = improvementEvidence >= ctx.harmThreshold;
   const marginProven = belowMinimum === null && noData === null && marginEvidence >= ctx.marginThreshold;
@@ -53,7 +56,7 @@ export function judgeCounts(
   } else if (status === "no_difference") {
     samplesNeeded = 0;
   }
-  const note = statusNote(status, {
+  let note = statusNote(status, {
     evidence,
     threshold: ctx.harmThreshold,
     marginEvidence,
@@ -61,6 +64,10 @@ export function judgeCounts(
     noData,
     belowMinimum,
   });
+  const dispersion = counts.dispersion.value();
+  if (dispersion >= NOTED_DISPERSION) {
+    note += `; events come in bursts (retries?): the canary's share varies ${dispersion.toFixed(1)}x as much as independent events would, so each event weighs 1/${dispersion.toFixed(1)} in the tests`;
+  }
   return {
     evidence,
     improvement_evidence: improvementEvidence,
@@ -79,6 +86,6 @@ export function ratioInterval(
 ): { ci_low: number | null; ci_high: number | null } {
   if (!ctx.intervals || !counts.isCurrent(ctx.ordinal) || counts.stepSlices.length === 0)
     return { ci_low: null, ci_high: null };
-  const cs = ratioConfidenceSequence(counts.stepSlices, ctx.harmThreshold, ctx.marginThreshold);
+  const cs = ratioConfidenceSequence(counts.intervalSlices(), ctx.harmThreshold, ctx.marginThreshold);
   return { ci_low: cs.low - 1, ci_high: cs.high === null ? null : cs.high - 1 };
 }

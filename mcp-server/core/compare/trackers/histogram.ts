@@ -226,6 +226,10 @@ export class HistogramTracker implements MetricTracker {
     }
   }
 
+  look(): void {
+    for (const p of this.percentiles) p.counts.look();
+  }
+
   rows(ctx: RowContext): TrackerRow[] {
     const bounds = this.env.registry.boundsOf(this.metric.series) ?? [];
     const current = this.windowOrdinal === ctx.ordinal;

@@ -148,13 +148,18 @@ export class MeanTracker implements MetricTracker {
       sumC: control.sum,
       sumSqC: control.sumSq,
     };
+    this.harm.add(s);
+    this.improvement.add(s);
+    st.margin.add(this.specs.margin, s);
+    st.plain.add(PLAIN, s);
+  }
+
+  look(): void {
     const tau = this.tau();
     const pc = this.pooledCanary.value();
     const pk = this.pooledControl.value();
-    this.harm.add(s, tau, pc, pk);
-    this.improvement.add(s, tau, pc, pk);
-    st.margin.add(this.specs.margin, s);
-    st.plain.add(PLAIN, s);
+    this.harm.look(tau, pc, pk);
+    this.improvement.look(tau, pc, pk);
   }
 
   rows(ctx: RowContext): TrackerRow[] {
@@ -163,8 +168,8 @@ export class MeanTracker implements MetricTracker {
     const tau = this.tau();
     const pc = this.pooledCanary.value();
     const pk = this.pooledControl.value();
-    const evidence = evidenceValue(this.harm.logMax);
-    const improvementEvidence = evidenceValue(this.improvement.logMax);
+    const evidence = evidenceValue(this.harm.logEvidenceSoFar(tau, pc, pk));
+    const improvementEvidence = evidenceValue(this.improvement.logEvidenceSoFar(tau, pc, pk));
     const marginEstimate = st.margin.estimate(pc, pk);
     const marginDirection = this.specs.margin.direction;
     const marginEvidence = marginEstimate

@@ -113,6 +113,10 @@ export class RatioTracker implements MetricTracker {
     });
   }
 
+  look(): void {
+    this.counts.look();
+  }
+
   rows(ctx: RowContext): TrackerRow[] {
     const current = this.windowOrdinal === ctx.ordinal;
     const w = current ? this.window : emptyWindow();

@@ -100,6 +100,10 @@ export class ThroughputTracker implements MetricTracker {
     });
   }
 
+  look(): void {
+    this.counts.look();
+  }
+
   rows(ctx: RowContext): TrackerRow[] {
     const current = this.windowOrdinal === ctx.ordinal;
     const w = current ? this.window : emptyWindow();

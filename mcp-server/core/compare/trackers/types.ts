@@ -42,6 +42,8 @@ export type TrackerRow = Omit<Row, "metric" | "segment" | "critical" | "judged" 
 /** Follows one metric (or one segment of it) slice by slice. */
 export interface MetricTracker {
   observe(ctx: SliceContext, totals: SliceTotals): void;
+  /** A look at one of the policy's check times: rollback evidence as of now counts from here on. */
+  look(): void;
   rows(ctx: RowContext): TrackerRow[];
 }
 

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { ShareDispersion } from "../../../mcp-server/core/stats/dispersion.js";
+import { Random } from "../../support/random.js";
+
+// The dispersion of the canary's share of events: near 1 for independent events whatever the
+// shared rate does or the true ratio is, near E[S^2] / E[S] when events come in bursts of size S.
+
+interface Options {
+  slices: number;
+  /** Total events per slice in both cohorts, on average. */
+  events: number;
+  share: number;
+  ratio?: number;
+  /** Bursts: one failure plus Geometric(mean) retries, all in the failing request's cohort. */
+  retryMean?: number;
+  /** Shared per-slice swings of the rate: Gamma(shape) around 1. */
+  sharedShape?: number;
+}
+
+function estimate(seed: number, o: Options): number {
+  const rng = new Random(seed);
+  const d = new ShareDispersion();
+  const ratio = o.ratio ?? 1;
+  const canaryWeight = (o.share * ratio) / (o.share * ratio + 1 - o.share);
+  const burst = o.retryMean ?? 0;
+  for (let k = 0; k < o.slices; k++) {
+    const swing = o.sharedShape ? rng.gamma(o.sharedShape) / o.sharedShape : 1;
+    const failures = rng.poisson((o.events * swing) / (1 + burst));
+    let xT = 0;
+    let m = 0;
+    for (let i = 0; i < failures; i++) {
+      const size = 1 + (burst > 0 ? rng.poisson(rng.gamma(1) * burst) : 0);
+      if (rng.uniform() < canaryWeight) xT += size;
+      m += size;
+    }
+    d.add(xT, m, o.share / (1 - o.share));
+  }
+  return d.value();
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+describe("ShareDispersion", () => {
+  const runs = (o: Options) => Array.from({ length: 40 }, (_, i) => estimate(1000 + i, o));
+
+  it("stays near 1 for independent events, even when a shared rate swings or the canary is worse", () => {
+    for (const o of [
+      { slices: 60, events: 300, share: 0.05 },
+      { slices: 60, events: 300, share: 0.05, sharedShape: 5 },
+      { slices: 60, events: 300, share: 0.25, ratio: 2 },
+    ]) {
+      expect(median(runs(o))).toBeLessThan(1.2);
+    }
+  });
+
+  it("finds bursts of retries: about E[S^2] / E[S] = 5 for one failure plus Geometric(mean 2) retries", () => {
+    const values = runs({ slices: 120, events: 300, share: 0.25, retryMean: 2 });
+    expect(median(values)).toBeGreaterThan(3.5);
+    expect(median(values)).toBeLessThan(6.5);
+  });
+
+  it("weighs a single burst at once: the slice that carries it raises the estimate", () => {
+    const d = new ShareDispersion();
+    for (let k = 0; k < 10; k++) d.add(3, 300, 0.0101);
+    const before = d.value();
+    d.add(15, 312, 0.0101);
+    expect(before).toBe(1);
+    expect(d.value()).toBeGreaterThan(3);
+  });
+
+  it("is never below 1", () => {
+    const d = new ShareDispersion();
+    for (let k = 0; k < 50; k++) d.add(10, 1000, 0.0101);
+    expect(d.value()).toBe(1);
+  });
+});
