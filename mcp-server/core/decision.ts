@@ -42,7 +42,10 @@ export const holdAdviceSchema = z.object({
   time_left_ms: orNull(z.number()).describe("Until the window elapses (0 when it has)"),
   samples_missing: orNull(z.number()).describe("Canary trials the slowest guardrail still needs (estimate)"),
   suggested_percent: orNull(z.number()).describe(
-    "A canary percent that would gather the missing samples within the window at the observed traffic",
+    "A canary percent that would gather the missing samples at the observed traffic: within one window, or, when no percent up to 50% can, 50% for suggested_window_ms",
+  ),
+  suggested_window_ms: orNull(z.number()).describe(
+    "The window the suggested percent needs: the policy's window, or longer when no percent up to 50% gathers the samples within it",
   ),
   message: z.string(),
 });

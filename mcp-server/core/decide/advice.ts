@@ -74,6 +74,7 @@ export function holdAdvice(report: Report, clock: StepClock, at: number, alpha: 
       time_left_ms: timeLeft,
       samples_missing: null,
       suggested_percent: null,
+      suggested_window_ms: null,
       message: `${parts.join("; ")}.`,
     };
   }
@@ -94,15 +95,20 @@ export function holdAdvice(report: Report, clock: StepClock, at: number, alpha: 
   );
 
   let suggested: number | null = null;
+  let suggestedWindow: number | null = null;
   if (slowest.shareNeeded !== undefined && slowest.perMinute !== undefined) {
     suggested = roundUpToLadderPercent(slowest.shareNeeded);
+    suggestedWindow = clock.windowMs ?? null;
     const traffic = `${formatCount(slowest.perMinute)}/min observed across both cohorts`;
     if (suggested === null) {
+      // No canary percent gathers them within one window: the largest one does, given longer.
       const windowMinutes = (clock.windowMs ?? 0) / 60_000;
       const minutesAt50 =
         (100 * (slowest.row.canary.count + slowest.needed)) / (slowest.perMinute * MAX_SUGGESTED_PERCENT);
+      suggested = MAX_SUGGESTED_PERCENT;
+      suggestedWindow = Math.ceil(minutesAt50) * 60_000;
       parts.push(
-        `at ${traffic}, no canary percent up to ${MAX_SUGGESTED_PERCENT}% gathers them within a ${formatDuration(windowMinutes * 60_000)} window; a window of about ${formatDuration(Math.ceil(minutesAt50) * 60_000)} at ${MAX_SUGGESTED_PERCENT}% would`,
+        `at ${traffic}, no canary percent up to ${MAX_SUGGESTED_PERCENT}% gathers them within a ${formatDuration(windowMinutes * 60_000)} window; a window of about ${formatDuration(suggestedWindow)} at ${MAX_SUGGESTED_PERCENT}% would`,
       );
     } else {
       parts.push(
@@ -122,6 +128,7 @@ export function holdAdvice(report: Report, clock: StepClock, at: number, alpha: 
     time_left_ms: timeLeft,
     samples_missing: samplesMissing,
     suggested_percent: suggested,
+    suggested_window_ms: suggestedWindow,
     message: `${parts.join("; ")}.`,
   };
 }

@@ -62,6 +62,8 @@ export interface DeploymentOutcome {
   insufficientLooks: number;
   holdsNeedingSamples: number;
   holdsNamingPercent: number;
+  /** Of those, holds whose percent does it within the policy's window. */
+  holdsWithinWindow: number;
   /** Looks within the 1% and 5% stages' windows with a tail row, and how they came out (our judge only). */
   tailEarlyLooks: number;
   tailEarlyInsufficient: number;
@@ -192,6 +194,7 @@ function emptyOutcome(judge: string): DeploymentOutcome {
     insufficientLooks: 0,
     holdsNeedingSamples: 0,
     holdsNamingPercent: 0,
+    holdsWithinWindow: 0,
     tailEarlyLooks: 0,
     tailEarlyInsufficient: 0,
     tailEarlyProven: 0,
@@ -252,6 +255,7 @@ export function simulateReplicate(
       if (r.hold?.needsSamples) {
         o.holdsNeedingSamples++;
         if (r.hold.namesPercent) o.holdsNamingPercent++;
+        if (r.hold.withinWindow) o.holdsWithinWindow++;
       }
       // The tail check covers each early stage's nominal window (STATS.md: "3.6 expected per hour");
       // a judge that stays longer eventually gathers enough tail samples to test.

@@ -41,6 +41,8 @@ export interface CellSummary {
   medianCompletionRatio: number | null;
   /** Of the holds that lacked samples, the share that named a percent to end them. */
   holdsNamingPercentRate: number | null;
+  /** Share of those holds whose percent gathers the samples within one window. */
+  holdsWithinWindowRate: number | null;
   holdsNeedingSamples: number;
   /** Our judge: looks at 1%/5% with a tail row, the shares insufficient and already regressed, and how many passed it. */
   tailEarly: { looks: number; insufficientShare: number; regressionShare: number; proven: number } | null;
@@ -99,6 +101,7 @@ export function summarise(
   const insufficient = outcomes.reduce((s, o) => s + o.insufficientLooks, 0);
   const needing = outcomes.reduce((s, o) => s + o.holdsNeedingSamples, 0);
   const naming = outcomes.reduce((s, o) => s + o.holdsNamingPercent, 0);
+  const withinWindow = outcomes.reduce((s, o) => s + o.holdsWithinWindow, 0);
   const tailLooks = outcomes.reduce((s, o) => s + o.tailEarlyLooks, 0);
   return {
     ...meta,
@@ -131,6 +134,7 @@ export function summarise(
         )
       : null,
     holdsNamingPercentRate: needing ? naming / needing : null,
+    holdsWithinWindowRate: needing ? withinWindow / needing : null,
     holdsNeedingSamples: needing,
     tailEarly: tailLooks
       ? {

@@ -32,7 +32,9 @@ function aaRow(s: CellSummary): string {
     pct(s.completedWithin150Rate),
     completion,
     pct(s.insufficientLookRate),
-    s.holdsNamingPercentRate === null ? "-" : pct(s.holdsNamingPercentRate),
+    s.holdsNamingPercentRate === null
+      ? "-"
+      : `${pct(s.holdsNamingPercentRate)} (${pct(s.holdsWithinWindowRate ?? 0)})`,
   ].join(" | ");
 }
 
@@ -68,7 +70,7 @@ const AA_HEADER = [
   "completed <= 1.5x nominal",
   "median time / nominal",
   "insufficient-data looks",
-  "holds naming a percent",
+  "holds naming a percent (within one window)",
 ];
 const REGRESSION_HEADER = [
   "scenario",

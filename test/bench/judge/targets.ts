@@ -95,7 +95,7 @@ export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
       cells(all, (s) => s.family === "aa" && s.rps === 100),
       (s) => s.holdsNamingPercentRate === null || s.holdsNamingPercentRate >= 1,
       (s) =>
-        `${s.holdsNamingPercentRate === null ? "no such holds" : `${pct(s.holdsNamingPercentRate)} of ${s.holdsNeedingSamples} holds name a percent`}; ${pct(s.completedRate)} completed (${pct(s.completedWithin150Rate)} within 1.5x)`,
+        `${s.holdsNamingPercentRate === null ? "no such holds" : `${pct(s.holdsNamingPercentRate)} of ${s.holdsNeedingSamples} holds name a percent (${pct(s.holdsWithinWindowRate ?? 0)} within one window)`}; ${pct(s.completedRate)} completed (${pct(s.completedWithin150Rate)} within 1.5x)`,
     ),
   );
   out.push(

@@ -33,14 +33,17 @@ describe("hold advice", () => {
     expect(r.verdict).toBe("hold");
     expect(r.advice?.samples_missing).toBe(2_700);
     expect(r.advice?.suggested_percent).toBe(5);
+    expect(r.advice?.suggested_window_ms).toBe(60 * 60_000);
     expect(r.advice?.time_left_ms).toBe(30 * 60_000);
     expect(r.advice?.message).toContain("a canary at 5% gathers them within one window");
     expect(r.advice?.message).toContain("1,000/min");
   });
 
-  it("says so when no percent up to 50% suffices", () => {
+  it("names 50% with a longer window when no percent up to 50% suffices within one", () => {
+    // 300 + 1 000 000 canary requests at 50% of 1 000/min: 2 001 minutes.
     const r = holdWith(1_000_000);
-    expect(r.advice?.suggested_percent).toBeNull();
+    expect(r.advice?.suggested_percent).toBe(50);
+    expect(r.advice?.suggested_window_ms).toBe(2_001 * 60_000);
     expect(r.advice?.message).toContain("no canary percent up to 50%");
   });
 
@@ -111,5 +114,6 @@ describe("hold advice", () => {
     const r = holdWith(null);
     expect(r.advice?.samples_missing).toBeNull();
     expect(r.advice?.suggested_percent).toBeNull();
+    expect(r.advice?.suggested_window_ms).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { createJudge } from "../../../../mcp-server/core/compare/index.js";
 import { decideVerdict } from "../../../../mcp-server/core/decide/index.js";
 import type { JudgeContext, StoredSlice } from "../../../../mcp-server/core/deployment.js";
+import { durationMs } from "../../../../mcp-server/core/duration.js";
 import { type Policy, type PolicyInput, policySchema } from "../../../../mcp-server/core/policy/schema.js";
 import { LATENCY_BOUNDS } from "../latency.js";
 import type { PolicyKind } from "../scenarios.js";
@@ -122,13 +123,26 @@ class OurJudge implements DeploymentJudge {
       report.window_elapsed &&
       [...codes].some((c) => HOLD_NEEDS_SAMPLES.has(c))
     ) {
-      out.hold = { needsSamples: true, namesPercent: result.advice?.suggested_percent != null };
+      const advice = result.advice;
+      const window = this.ctx.policy.ladder[this.currentStep()]?.window;
+      out.hold = {
+        needsSamples: true,
+        namesPercent: advice?.suggested_percent != null,
+        withinWindow:
+          advice?.suggested_percent != null &&
+          window !== undefined &&
+          advice.suggested_window_ms === durationMs(window),
+      };
     }
     const tail = report.rows.find(
       (r) => r.metric === "latency" && r.statistic === "p99.9" && r.segment === undefined,
     );
     if (tail) out.tail = { status: tail.status, proven: tail.margin_proven };
     return out;
+  }
+
+  private currentStep(): number {
+    return this.ctx.steps[this.ctx.steps.length - 1]?.step ?? 0;
   }
 
   stepChanged(step: number, minute: number): void {

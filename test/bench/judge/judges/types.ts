@@ -43,7 +43,12 @@ export interface LookResult {
   /** The judge held because data were missing or too few (its own notion; false when it has none). */
   insufficient: boolean;
   /** For holds that lack samples: whether the judge named a percent that would end the hold. */
-  hold?: { needsSamples: boolean; namesPercent: boolean };
+  hold?: {
+    needsSamples: boolean;
+    namesPercent: boolean;
+    /** The named percent gathers the samples within the policy's window (not a longer one). */
+    withinWindow: boolean;
+  };
   /** Our judge only: the highest percentile row (p99.9), to check it is never passed without data. */
   tail?: { status: string; proven: boolean };
 }
