@@ -56,7 +56,6 @@ export class ShareDispersion {
       const xT = this.xT[k]!;
       const m = this.m[k]!;
       const rho = this.rho[k]!;
-      // Half an event on each side keeps the ratio finite (and at 1) before either cohort has any.
       const ratio =
         (this.mhCanary - xT / (1 + rho) + RATIO_PRIOR) /
         (this.mhControl - ((m - xT) * rho) / (1 + rho) + RATIO_PRIOR);
