@@ -21,13 +21,19 @@ import { logSumExp } from "./numeric.js";
 
 /** Number of alternatives in the mixture. */
 export const RATIO_GRID_SIZE = 40;
-/** The smallest and largest alternative, as a factor beyond the null ratio. */
+/**
+ * The smallest and largest alternative, as a factor beyond the null ratio. A ratio above the
+ * largest is still caught (the largest alternative gains fast on it); a narrower grid puts more
+ * weight near the ratios that matter. Measured in the judge benchmark (x2 errors at 100 rps,
+ * 1-minute looks, 1 000 runs): median 39 min to rollback with [1.05, 20], 36 with [1.05, 10];
+ * x5 unchanged (5 min).
+ */
 export const RATIO_GRID_MIN = 1.05;
-export const RATIO_GRID_MAX = 20;
+export const RATIO_GRID_MAX = 10;
 /** Spacing of the grid on the log scale. */
 export const RATIO_GRID_LOG_STEP = Math.log(RATIO_GRID_MAX / RATIO_GRID_MIN) / (RATIO_GRID_SIZE - 1);
 const LOG_GRID_MIN = Math.log(RATIO_GRID_MIN);
-/** log of each alternative's factor r_g (log-spaced in [1.05, 20]). */
+/** log of each alternative's factor r_g (log-spaced in [1.05, 10]). */
 export const RATIO_GRID_LOG: Float64Array = Float64Array.from(
   { length: RATIO_GRID_SIZE },
   (_, g) => LOG_GRID_MIN + g * RATIO_GRID_LOG_STEP,
