@@ -176,15 +176,28 @@ export class CountComparison {
 
   /**
    * Extra canary trials until the margin could be proven: from the projection (canary matching
-   * control) or, when `observed`, from the margin test's own average drift so far. Null when the
-   * data give no way to tell (no events yet, or the observed data move away from proof).
+   * control) or, when `observed`, from the margin test's own average drift so far. When the data so
+   * far drift away from proof, what it would take from here if the canary matched the control from
+   * now on (so a hold can still say how much more data would settle it). Null when the data give
+   * no way to tell (no events yet).
    */
   trialsNeeded(threshold: number, observed: boolean): number | null {
     const scale = this.step.canaryScale;
     if (!(scale > 0)) return null;
-    const state = observed ? this.margin : this.projection;
-    const perTrial = state.values.map((v) => v / scale / this.dispersion.value());
-    const total = trialsToThreshold(perTrial, threshold);
+    const temper = this.dispersion.value();
+    const projected = this.projection.values.map((v) => v / scale / temper);
+    if (observed) {
+      const drift = this.margin.values.map((v) => v / scale / temper);
+      const total = trialsToThreshold(drift, threshold);
+      if (total !== null) return Math.max(0, Math.ceil(total - scale));
+      const more = trialsToThreshold(
+        projected,
+        threshold,
+        this.margin.values.map((v) => v / temper),
+      );
+      return more === null ? null : Math.ceil(more);
+    }
+    const total = trialsToThreshold(projected, threshold);
     return total === null ? null : Math.max(0, Math.ceil(total - scale));
   }
 }

@@ -408,20 +408,31 @@ export function ratioConfidenceSequence(
  * the trials behind it). Solves sum_g w_g exp(N c_g) = threshold for N by bisection on log N.
  * It is the n at which the e-value reaches the threshold when the data match their expectation
  * exactly; a real run crosses later about half of the time. Null when no alternative gains.
+ *
+ * `start` (log-likelihoods already gathered, default none) makes it "how many more from here":
+ * sum_g w_g exp(start_g + N c_g) = threshold.
  */
-export function trialsToThreshold(perTrial: Float64Array, threshold: number): number | null {
-  let best = Number.NEGATIVE_INFINITY;
-  for (const c of perTrial) if (c > best) best = c;
-  if (!(best > 0)) return null;
+export function trialsToThreshold(
+  perTrial: Float64Array,
+  threshold: number,
+  start?: Float64Array,
+): number | null {
   const target = Math.log(threshold);
+  const from = (g: number): number => (start ? start[g]! : 0);
+  // The first alternative to reach the target on its own gives an upper bound.
+  let hi = Number.POSITIVE_INFINITY;
+  for (let g = 0; g < perTrial.length; g++) {
+    const c = perTrial[g]!;
+    if (c > 0) hi = Math.min(hi, Math.max(0, (target - LOG_GRID_WEIGHT - from(g)) / c));
+  }
+  if (!Number.isFinite(hi)) return null;
+  const terms = new Float64Array(perTrial.length);
   const logE = (n: number): number => {
-    const terms = new Float64Array(perTrial.length);
-    for (let g = 0; g < perTrial.length; g++) terms[g] = n * perTrial[g]!;
+    for (let g = 0; g < perTrial.length; g++) terms[g] = from(g) + n * perTrial[g]!;
     return logSumExp(terms) + LOG_GRID_WEIGHT;
   };
-  // The single best alternative reaches the target at (target - log w) / best: an upper bound.
-  let hi = (target - LOG_GRID_WEIGHT) / best;
   let lo = 0;
+  if (logE(0) >= target) return 0;
   if (logE(hi) < target) return hi;
   for (let i = 0; i < 60; i++) {
     const mid = 0.5 * (lo + hi);

@@ -130,6 +130,20 @@ describe("statuses", () => {
     expect(r.improvement_evidence!).toBeGreaterThanOrEqual(r.threshold);
   });
 
+  it("an improvement proven on an earlier step still says what the current step needs for its margin", () => {
+    const policy = policyWith([ERRORS]);
+    const better = traffic(30, 2000, 0.002, 0.01, 5);
+    const since = traffic(2, 2000, 0.01, 0.01, 6, 30);
+    const steps: StepStart[] = [
+      { step: 0, percent: 5, startedAt: T0 },
+      { step: 1, percent: 25, startedAt: T0 + 30 * MINUTE },
+    ];
+    const r = find(judge(policy, [...better, ...since], 32, steps), "rate");
+    expect(r.status).toBe("improvement");
+    expect(r.margin_proven).toBe(false);
+    expect(r.samples_needed).toBeGreaterThan(0);
+  });
+
   it("tests the complement for bad: decrease", () => {
     const policy = policyWith([
       { ...ERRORS, name: "success", events: "ok", trials: "requests", bad: "decrease" },

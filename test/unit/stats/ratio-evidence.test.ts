@@ -240,4 +240,16 @@ describe("trials until the threshold", () => {
     expect(Math.abs(Math.log(sum) - Math.log(20))).toBeLessThan(1e-9);
     expect(trialsToThreshold(new Float64Array(RATIO_GRID_SIZE).fill(-0.1), 20)).toBeNull();
   });
+
+  it("counts from evidence already gathered, good or bad", () => {
+    const perTrial = new Float64Array(RATIO_GRID_SIZE).map((_, g) => 0.001 * (g - 10));
+    const behind = new Float64Array(RATIO_GRID_SIZE).fill(-2);
+    const n = trialsToThreshold(perTrial, 20, behind)!;
+    let sum = 0;
+    for (let g = 0; g < RATIO_GRID_SIZE; g++)
+      sum += Math.exp(behind[g]! + n * perTrial[g]!) / RATIO_GRID_SIZE;
+    expect(Math.abs(Math.log(sum) - Math.log(20))).toBeLessThan(1e-9);
+    expect(n).toBeGreaterThan(trialsToThreshold(perTrial, 20)!);
+    expect(trialsToThreshold(perTrial, 20, new Float64Array(RATIO_GRID_SIZE).fill(4))).toBe(0);
+  });
 });

@@ -50,10 +50,13 @@ export function judgeCounts(
     projectedSufficient: projected >= ctx.marginThreshold,
   });
   let samplesNeeded: number | null = null;
-  if (status === "insufficient_data" || status === "inconclusive") {
-    const byTest = current ? counts.trialsNeeded(ctx.marginThreshold, status === "inconclusive") : null;
+  // An improvement proven earlier does not promote by itself: the step still has to prove its
+  // margin, so it says how far it is from that too.
+  const unproven = status === "insufficient_data" || status === "inconclusive";
+  if (unproven || (status === "improvement" && !marginProven)) {
+    const byTest = current ? counts.trialsNeeded(ctx.marginThreshold, status !== "insufficient_data") : null;
     samplesNeeded = byTest === null ? (extraNeeded > 0 ? extraNeeded : null) : Math.max(byTest, extraNeeded);
-  } else if (status === "no_difference") {
+  } else if (status === "no_difference" || status === "improvement") {
     samplesNeeded = 0;
   }
   let note = statusNote(status, {

@@ -193,9 +193,10 @@ export class MeanTracker implements MetricTracker {
       projectedSufficient: projected >= ctx.marginThreshold,
     });
     let samplesNeeded: number | null = null;
-    if (status === "no_difference") samplesNeeded = 0;
-    else if ((status === "insufficient_data" || status === "inconclusive") && marginEstimate) {
-      const d = status === "inconclusive" ? marginEstimate.d : projectedD;
+    if (status === "no_difference" || (status === "improvement" && marginProven)) samplesNeeded = 0;
+    else if (status !== "regression" && status !== "no_data" && marginEstimate) {
+      // insufficient_data, inconclusive, or an improvement whose step has not proven its margin yet.
+      const d = status === "insufficient_data" ? projectedD : marginEstimate.d;
       samplesNeeded = meanSamplesToThreshold(
         d,
         marginEstimate.v,
