@@ -53,18 +53,22 @@ export function spanAt(spans: readonly StepSpan[], t: number): StepSpan | undefi
 }
 
 /**
- * The first check time after t: the policy looks every `check_every` from each step's start and at
- * the end of the step's window (when `decide` runs under `tick`). A check at a step's end still
- * belongs to that step. +Infinity when none is left.
+ * The first check time after t, as `tick` schedules them: every `check_every` from the step's
+ * start, the end of the step's window, then every `check_every` from the window's end (decide's
+ * next check after a look at time a is a + check_every, or the window's end when sooner). A check at
+ * a step's end still belongs to that step. +Infinity when none is left. (A warm-up longer than
+ * `check_every` adds a look at its end in `decide`; the judge does not take it: no judged data
+ * change there.)
  */
 export function nextCheckAfter(spans: readonly StepSpan[], t: number, policy: Policy): number {
   const every = durationMs(policy.check_every);
   for (const span of spans) {
     if (span.endsAt < t) continue;
-    const from = Math.max(t, span.startedAt);
-    let next = span.startedAt + (Math.floor((from - span.startedAt) / every) + 1) * every;
     const window = policy.ladder[span.step]?.window;
     const windowEnd = window === undefined ? Number.POSITIVE_INFINITY : span.startedAt + durationMs(window);
+    const anchor = t >= windowEnd ? windowEnd : span.startedAt;
+    const from = Math.max(t, span.startedAt);
+    let next = anchor + (Math.floor((from - anchor) / every) + 1) * every;
     if (windowEnd > t && windowEnd < next) next = windowEnd;
     if (next <= span.endsAt) return next;
   }
