@@ -9,6 +9,8 @@ import { manualClock, type OperationContext, realClock } from "../operations/con
 export interface CommonFlags {
   ledger?: string;
   clock?: string;
+  /** Commands that only read open the ledger read-only: they never create, migrate or lock it. */
+  access?: "read" | "write";
 }
 
 export function ledgerPath(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): string {
@@ -38,7 +40,7 @@ export async function openContext(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<OperationContext> {
   const mode = clockModeFrom(flags, env);
-  const ledger = openLedger(ledgerPath(flags, env), { clockMode: mode });
+  const ledger = openLedger(ledgerPath(flags, env), { clockMode: mode, access: flags.access ?? "write" });
   const ctx: OperationContext = {
     ledger,
     clock: mode === "manual" ? manualClock : realClock,

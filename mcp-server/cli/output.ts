@@ -1,13 +1,13 @@
-import { z } from "zod";
-import { InvalidInputError, RefusedError } from "../core/errors.js";
+import { classifyError, type ErrorClass } from "../core/errors.js";
 
-/** Exit codes (CONTRACT.md section 5). */
+/** Exit codes (docs/cli.md). */
 export const EXIT = {
   ok: 0,
   internal: 1,
   badInput: 2,
   refused: 3,
   integrity: 4,
+  busy: 5,
   hold: 10,
   rollback: 20,
 } as const;
@@ -39,35 +39,34 @@ export function table(headers: string[], rows: (string | number | null | undefin
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
+const EXIT_OF: Record<ErrorClass["kind"], number> = {
+  invalid_input: EXIT.badInput,
+  not_found: EXIT.badInput,
+  refused: EXIT.refused,
+  busy: EXIT.busy,
+  integrity: EXIT.integrity,
+  internal: EXIT.internal,
+};
+
 /** Maps an error to its exit code and prints it (as JSON with --json). */
 export function reportError(error: unknown, json: boolean): number {
-  let code: number = EXIT.internal;
-  let kind = "internal_error";
-  let field: string | undefined;
-  let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof UsageError) {
-    code = EXIT.badInput;
-    kind = "usage";
-  } else if (error instanceof InvalidInputError) {
-    code = EXIT.badInput;
-    kind = "invalid_input";
-    field = error.field;
-    message = `${error.field}: ${error.message}`;
-  } else if (error instanceof RefusedError) {
-    code = EXIT.refused;
-    kind = "refused";
-    field = error.rule;
-    message = `refused (${error.rule}): ${error.message}`;
-  } else if (error instanceof z.ZodError) {
-    code = EXIT.badInput;
-    kind = "invalid_input";
-    message = error.issues.map((i) => `${i.path.join(".") || "(input)"}: ${i.message}`).join("; ");
-  }
+  const c: ErrorClass =
+    error instanceof UsageError ? { kind: "invalid_input", message: error.message } : classifyError(error);
+  const kind = error instanceof UsageError ? "usage" : c.kind === "internal" ? "internal_error" : c.kind;
+  const message =
+    c.kind === "refused"
+      ? `refused (${c.field}): ${c.message}`
+      : (c.kind === "invalid_input" || c.kind === "not_found") &&
+          c.field &&
+          !(error instanceof UsageError) &&
+          !c.message.startsWith(`${c.field}:`)
+        ? `${c.field}: ${c.message}`
+        : c.message;
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ error: { kind, ...(field ? { field } : {}), message } }, null, 2)}\n`,
+      `${JSON.stringify({ error: { kind, ...(c.field ? { field: c.field } : {}), message } }, null, 2)}\n`,
     );
   }
   process.stderr.write(`canary: ${message}\n`);
-  return code;
+  return EXIT_OF[c.kind];
 }

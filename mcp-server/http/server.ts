@@ -59,7 +59,7 @@ function errorStatus(error: unknown): { status: number; message: string; field?:
 
 /** Routing for gateways: the current percent and the seed; `excluded` units follow the population. */
 function routing(ctx: OperationContext, id: string) {
-  const d = getDeployment(ctx.ledger.db, id);
+  const d = getDeployment(ctx.ledger, id);
   return {
     deployment_id: d.id,
     state: d.state,
@@ -134,13 +134,13 @@ export function createHttpServer({ ctx, tokens }: HttpOptions): Server {
         if (req.method !== "GET" && req.method !== "HEAD")
           return problem(res, 405, "read-only route: writes go through the MCP tools at POST /mcp");
         if (url.pathname === "/") {
-          const list = listDeployments(ctx.ledger.db, { limit: 50 });
+          const list = listDeployments(ctx.ledger, { limit: 50 });
           return send(
             res,
             200,
             renderStatusPage(
               list.map((d) => deploymentStatus(ctx, { deployment_id: d.id })),
-              auditHead(ctx.ledger.db),
+              auditHead(ctx.ledger),
               new Date(),
             ),
           );

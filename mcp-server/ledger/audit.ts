@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
-import type { Database } from "better-sqlite3";
-import { canonicalJson, sha256Hex } from "../core/canonical-json.js";
+import { canonicalHash, canonicalJson, sha256Hex } from "../core/canonical-json.js";
+import { sqlOf } from "./connection.js";
+import type { Ledger } from "./open.js";
 
 // The audit log is append-only (triggers refuse UPDATE/DELETE) and hash-chained: every entry
 // stores the previous entry's hash and the SHA-256 of its own canonical JSON (RFC 8785). An edited,
@@ -61,10 +62,11 @@ function hmacOf(key: string, entryHash: string): string {
 
 /** Appends one entry; call inside the transaction that makes the change it records. */
 export function appendAudit(
-  db: Database,
+  ledger: Ledger,
   input: AuditInput,
   hmacKey?: string,
 ): { seq: number; entry_hash: string } {
+  const db = sqlOf(ledger);
   const head = db.prepare("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").get() as
     | { seq: number; entry_hash: string }
     | undefined;
@@ -88,7 +90,8 @@ export function appendAudit(
   return { seq, entry_hash };
 }
 
-export function auditHead(db: Database): string {
+export function auditHead(ledger: Ledger): string {
+  const db = sqlOf(ledger);
   return (
     (db.prepare("SELECT entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").pluck().get() as
       | string
@@ -112,7 +115,11 @@ function toEntry(row: AuditRow): AuditEntry {
 }
 
 /** Newest entries last; `limit` keeps the newest N. */
-export function listAudit(db: Database, opts: { deploymentId?: string; limit?: number } = {}): AuditEntry[] {
+export function listAudit(
+  ledger: Ledger,
+  opts: { deploymentId?: string; limit?: number } = {},
+): AuditEntry[] {
+  const db = sqlOf(ledger);
   const limit = opts.limit ?? 1000;
   const rows = (
     opts.deploymentId
@@ -126,7 +133,14 @@ export function listAudit(db: Database, opts: { deploymentId?: string; limit?: n
 
 export interface ChainProblem {
   seq: number;
-  problem: "edited" | "reordered_or_deleted" | "bad_signature" | "missing_signature" | "head_mismatch";
+  problem:
+    | "edited"
+    | "reordered_or_deleted"
+    | "bad_signature"
+    | "missing_signature"
+    | "head_mismatch"
+    | "database_corrupt"
+    | "policy_edited";
   message: string;
 }
 
@@ -142,9 +156,10 @@ export interface ChainVerification {
  * is a head recorded outside the ledger; it must still be in the chain.
  */
 export function verifyAudit(
-  db: Database,
+  ledger: Ledger,
   opts: { expectedHead?: string; hmacKey?: string } = {},
 ): ChainVerification {
+  const db = sqlOf(ledger);
   const problems: ChainProblem[] = [];
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
@@ -196,4 +211,68 @@ export function verifyAudit(
     });
   }
   return { ok: problems.length === 0, entries, head: prev, problems };
+}
+
+/**
+ * Everything `audit --verify` checks: SQLite's own integrity check (a damaged page can leave the
+ * chain readable), the hash chain, and each deployment's stored policy against its stored hash and
+ * the hash its start entry recorded in the chain (an edited policy changes the rules silently).
+ */
+export function verifyLedger(
+  ledger: Ledger,
+  opts: { expectedHead?: string; hmacKey?: string } = {},
+): ChainVerification {
+  const db = sqlOf(ledger);
+  const integrity = db.pragma("integrity_check(20)", { simple: false }) as { integrity_check: string }[];
+  const damaged = integrity.map((r) => r.integrity_check).filter((m) => m !== "ok");
+  if (damaged.length) {
+    return {
+      ok: false,
+      entries: 0,
+      head: auditHead(ledger),
+      problems: damaged.map((m) => ({
+        seq: 0,
+        problem: "database_corrupt",
+        message: `SQLite integrity check: ${m}`,
+      })),
+    };
+  }
+  const chain = verifyAudit(ledger, opts);
+  const started = new Map<string, { seq: number; hash: unknown }>();
+  for (const row of db
+    .prepare("SELECT seq, deployment_id, details_json FROM audit_log WHERE action = 'start' ORDER BY seq")
+    .iterate() as IterableIterator<{ seq: number; deployment_id: string; details_json: string }>) {
+    if (!started.has(row.deployment_id)) {
+      started.set(row.deployment_id, {
+        seq: row.seq,
+        hash: (JSON.parse(row.details_json) as { policy_sha256?: unknown }).policy_sha256,
+      });
+    }
+  }
+  for (const d of db
+    .prepare("SELECT id, policy_sha256, policy_json FROM deployments ORDER BY id")
+    .iterate() as IterableIterator<{
+    id: string;
+    policy_sha256: string;
+    policy_json: string;
+  }>) {
+    const start = started.get(d.id);
+    let actual: string | undefined;
+    try {
+      actual = canonicalHash(JSON.parse(d.policy_json));
+    } catch {
+      actual = undefined;
+    }
+    if (!start || start.hash !== d.policy_sha256 || actual !== d.policy_sha256) {
+      chain.problems.push({
+        seq: start?.seq ?? 0,
+        problem: "policy_edited",
+        message: start
+          ? `deployment ${d.id}: its stored policy does not match the policy hash its start entry (${start.seq}) recorded`
+          : `deployment ${d.id} has no start entry in the audit chain`,
+      });
+    }
+  }
+  chain.ok = chain.problems.length === 0;
+  return chain;
 }

@@ -1,6 +1,7 @@
-import type { Database } from "better-sqlite3";
 import type { HoldAdvice, Reason, Verdict } from "../core/decision.js";
 import type { Report } from "../core/report.js";
+import { sqlOf } from "./connection.js";
+import type { Ledger } from "./open.js";
 
 export interface DecisionRecord {
   id: number;
@@ -34,7 +35,8 @@ function toRecord(row: DecisionRow): DecisionRecord {
   };
 }
 
-export function insertDecision(db: Database, d: Omit<DecisionRecord, "id">): number {
+export function insertDecision(ledger: Ledger, d: Omit<DecisionRecord, "id">): number {
+  const db = sqlOf(ledger);
   return Number(
     db
       .prepare(
@@ -52,19 +54,22 @@ export function insertDecision(db: Database, d: Omit<DecisionRecord, "id">): num
   );
 }
 
-export function latestDecision(db: Database, deploymentId: string): DecisionRecord | undefined {
+export function latestDecision(ledger: Ledger, deploymentId: string): DecisionRecord | undefined {
+  const db = sqlOf(ledger);
   const row = db
     .prepare("SELECT * FROM decisions WHERE deployment_id = ? ORDER BY id DESC LIMIT 1")
     .get(deploymentId) as DecisionRow | undefined;
   return row ? toRecord(row) : undefined;
 }
 
-export function getDecision(db: Database, id: number): DecisionRecord | undefined {
+export function getDecision(ledger: Ledger, id: number): DecisionRecord | undefined {
+  const db = sqlOf(ledger);
   const row = db.prepare("SELECT * FROM decisions WHERE id = ?").get(id) as DecisionRow | undefined;
   return row ? toRecord(row) : undefined;
 }
 
-export function listDecisions(db: Database, deploymentId: string, limit = 100): DecisionRecord[] {
+export function listDecisions(ledger: Ledger, deploymentId: string, limit = 100): DecisionRecord[] {
+  const db = sqlOf(ledger);
   return (
     db
       .prepare("SELECT * FROM decisions WHERE deployment_id = ? ORDER BY id DESC LIMIT ?")

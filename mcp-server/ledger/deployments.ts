@@ -1,7 +1,9 @@
-import type { Database } from "better-sqlite3";
+import { canonicalHash, canonicalJson } from "../core/canonical-json.js";
 import type { DeploymentState, StepStart } from "../core/deployment.js";
-import { InvalidInputError } from "../core/errors.js";
+import { IntegrityError, NotFoundError } from "../core/errors.js";
 import { type Policy, policySchema } from "../core/policy/schema.js";
+import { sqlOf } from "./connection.js";
+import type { Ledger } from "./open.js";
 
 export interface DeploymentRecord {
   id: string;
@@ -24,21 +26,68 @@ interface DeploymentRow extends Omit<DeploymentRecord, "policy"> {
   policy_json: string;
 }
 
-function toRecord(row: DeploymentRow): DeploymentRecord {
-  const { policy_json, ...rest } = row;
-  return { ...rest, policy: policySchema.parse(JSON.parse(policy_json)) };
+// Parsing and validating a stored policy costs far more than reading its row, and a deployment's
+// policy never changes: keep the parsed policy per stored text (bounded; cleared when full).
+const parsedPolicies = new Map<string, { policy: Policy; sha256: string }>();
+const PARSED_POLICIES_MAX = 2_000;
+
+/**
+ * The stored policy, checked against the hash recorded beside it (and, through the start entry,
+ * in the audit chain): an edited policy is an integrity failure, never a silently different rule.
+ */
+function storedPolicy(row: DeploymentRow): Policy {
+  const key = `${row.policy_sha256}:${row.policy_json}`;
+  let parsed = parsedPolicies.get(key);
+  if (!parsed) {
+    let policy: Policy;
+    try {
+      policy = policySchema.parse(JSON.parse(row.policy_json));
+    } catch {
+      throw editedPolicy(row.id, "it no longer parses as a policy");
+    }
+    parsed = { policy, sha256: canonicalHash(policy) };
+    if (parsedPolicies.size >= PARSED_POLICIES_MAX) parsedPolicies.clear();
+    parsedPolicies.set(key, parsed);
+  }
+  if (parsed.sha256 !== row.policy_sha256) throw editedPolicy(row.id, "its hash no longer matches");
+  return parsed.policy;
 }
 
-export function findDeployment(db: Database, id: string): DeploymentRecord | undefined {
+function editedPolicy(id: string, why: string): IntegrityError {
+  return new IntegrityError(
+    `the stored policy of deployment ${id} was changed after it started (${why}); the ledger was edited outside canary. Restore it from a backup, and run \`canary audit --verify\` to see what else changed`,
+  );
+}
+
+function toRecord(row: DeploymentRow): DeploymentRecord {
+  const { policy_json: _, ...rest } = row;
+  return { ...rest, policy: storedPolicy(row) };
+}
+
+/** Every deployment's id with the policy hash stored beside it (for verification against the audit chain). */
+export function storedPolicyHashes(
+  ledger: Ledger,
+): { id: string; policy_sha256: string; policy_json: string }[] {
+  return sqlOf(ledger)
+    .prepare("SELECT id, policy_sha256, policy_json FROM deployments ORDER BY id")
+    .all() as {
+    id: string;
+    policy_sha256: string;
+    policy_json: string;
+  }[];
+}
+
+export function findDeployment(ledger: Ledger, id: string): DeploymentRecord | undefined {
+  const db = sqlOf(ledger);
   const row = db.prepare("SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
   return row ? toRecord(row) : undefined;
 }
 
 /** Unknown ids are the caller's input to fix (exit 2), not a refusal. */
-export function getDeployment(db: Database, id: string): DeploymentRecord {
-  const found = findDeployment(db, id);
+export function getDeployment(ledger: Ledger, id: string): DeploymentRecord {
+  const found = findDeployment(ledger, id);
   if (!found) {
-    throw new InvalidInputError(
+    throw new NotFoundError(
       "deployment_id",
       `no deployment with id ${JSON.stringify(id)} in this ledger; list them with deployment_status or \`canary status\``,
     );
@@ -47,9 +96,10 @@ export function getDeployment(db: Database, id: string): DeploymentRecord {
 }
 
 export function listDeployments(
-  db: Database,
+  ledger: Ledger,
   opts: { activeOnly?: boolean; limit?: number } = {},
 ): DeploymentRecord[] {
+  const db = sqlOf(ledger);
   const rows = (
     opts.activeOnly
       ? db.prepare(
@@ -62,20 +112,22 @@ export function listDeployments(
   return rows.map(toRecord);
 }
 
-export function activeDeploymentOfService(db: Database, service: string): string | undefined {
+export function activeDeploymentOfService(ledger: Ledger, service: string): string | undefined {
+  const db = sqlOf(ledger);
   return db
     .prepare("SELECT id FROM deployments WHERE service = ? AND state IN ('canary','paused') LIMIT 1")
     .pluck()
     .get(service) as string | undefined;
 }
 
-export function insertDeployment(db: Database, d: DeploymentRecord): void {
+export function insertDeployment(ledger: Ledger, d: DeploymentRecord): void {
+  const db = sqlOf(ledger);
   db.prepare(
     `INSERT INTO deployments (id, service, version, author, policy_json, policy_sha256, state, step, percent,
        created_at, step_started_at, last_event_at, ended_at, started_by)
      VALUES (@id, @service, @version, @author, @policy_json, @policy_sha256, @state, @step, @percent,
        @created_at, @step_started_at, @last_event_at, @ended_at, @started_by)`,
-  ).run({ ...d, policy_json: JSON.stringify(d.policy) });
+  ).run({ ...d, policy_json: canonicalJson(d.policy) });
 }
 
 export interface TransitionInput {
@@ -97,10 +149,11 @@ export interface TransitionInput {
  * there first, so the caller can refuse or treat it as a safe repeat.
  */
 export function applyTransition(
-  db: Database,
+  ledger: Ledger,
   expected: { state: DeploymentState; step: number },
   t: TransitionInput,
 ): boolean {
+  const db = sqlOf(ledger);
   const stepChanges = t.kind === "promote" || t.kind === "complete" || t.kind === "start";
   const ended = t.state === "completed" || t.state === "rolled_back";
   const result = db
@@ -122,11 +175,12 @@ export function applyTransition(
       expectedStep: expected.step,
     });
   if (result.changes !== 1) return false;
-  recordTransition(db, t);
+  recordTransition(ledger, t);
   return true;
 }
 
-export function recordTransition(db: Database, t: TransitionInput): number {
+export function recordTransition(ledger: Ledger, t: TransitionInput): number {
+  const db = sqlOf(ledger);
   return Number(
     db
       .prepare(
@@ -152,19 +206,21 @@ export interface TransitionRecord {
   at: number;
 }
 
-export function listTransitions(db: Database, deploymentId: string): TransitionRecord[] {
+export function listTransitions(ledger: Ledger, deploymentId: string): TransitionRecord[] {
+  const db = sqlOf(ledger);
   return db
     .prepare("SELECT * FROM step_transitions WHERE deployment_id = ? ORDER BY id")
     .all(deploymentId) as TransitionRecord[];
 }
 
 /** When each step began (the judge's view of the ladder). */
-export function stepStarts(db: Database, deploymentId: string): StepStart[] {
-  return listTransitions(db, deploymentId)
+export function stepStarts(ledger: Ledger, deploymentId: string): StepStart[] {
+  return listTransitions(ledger, deploymentId)
     .filter((t) => t.kind === "start" || t.kind === "promote" || t.kind === "complete")
     .map((t) => ({ step: t.to_step, percent: t.percent, startedAt: t.at }));
 }
 
-export function touchDeployment(db: Database, id: string, at: number): void {
+export function touchDeployment(ledger: Ledger, id: string, at: number): void {
+  const db = sqlOf(ledger);
   db.prepare("UPDATE deployments SET last_event_at = MAX(last_event_at, ?) WHERE id = ?").run(at, id);
 }

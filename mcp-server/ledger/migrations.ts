@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import { RefusedError } from "../core/errors.js";
 
 // Forward-only, versioned migrations. Each runs once, inside the same transaction that records
 // it, so a ledger is always at a whole version. Never edit a released migration: add a new one.
@@ -117,21 +118,46 @@ BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
   },
 ];
 
+/** The schema version a ledger is at, and the one this build writes. */
+export function schemaVersion(db: Database): { current: number; latest: number } {
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  const hasTable = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .pluck()
+    .get();
+  if (!hasTable) return { current: 0, latest };
+  const current =
+    (db.prepare("SELECT MAX(version) FROM schema_migrations").pluck().get() as number | null) ?? 0;
+  return { current, latest };
+}
+
+/**
+ * Brings the schema up to date. A ledger already current costs one read and takes no lock, so
+ * opening never queues behind another process's write; only a ledger that is behind takes the
+ * write lock, once per missing migration (re-checked under the lock: two processes may open a
+ * new ledger at once).
+ */
 export function migrate(db: Database): number {
+  const { current, latest } = schemaVersion(db);
+  if (current > latest) {
+    throw new RefusedError(
+      "ledger_schema",
+      `this ledger has schema version ${current}, newer than this canary understands (${latest}): upgrade canary-pilot`,
+    );
+  }
+  if (current === latest) return current;
   db.exec(
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL) STRICT",
   );
   const isApplied = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").pluck();
   const record = db.prepare("INSERT INTO schema_migrations (version, name) VALUES (?, ?)");
-  let current = 0;
   for (const m of MIGRATIONS) {
-    // Checked again inside the write lock: two processes may open a new ledger at once.
+    if (m.version <= current) continue;
     db.transaction(() => {
       if (isApplied.get(m.version)) return;
       db.exec(m.sql);
       record.run(m.version, m.name);
     }).immediate();
-    current = m.version;
   }
-  return current;
+  return latest;
 }

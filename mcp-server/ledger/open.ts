@@ -1,21 +1,30 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
-import { RefusedError } from "../core/errors.js";
-import { migrate } from "./migrations.js";
+import { InvalidInputError, RefusedError } from "../core/errors.js";
+import { bindConnection, sqlOf } from "./connection.js";
+import { corrupt, ledgerError, translated } from "./errors.js";
+import { migrate, schemaVersion } from "./migrations.js";
 
 export type ClockMode = "real" | "manual";
 
+/**
+ * The ledger: the one door to stored state. Pass the handle to the functions in ledger/; they run
+ * inside whatever transaction `write` or `read` has open on it.
+ */
 export interface Ledger {
-  readonly db: Database;
   readonly path: string;
   /** The clock this process runs on. */
   readonly clockMode: ClockMode;
+  /** Opened read-only: writes are refused and no lock is ever taken. */
+  readonly readOnly: boolean;
   /** Runs fn in one IMMEDIATE transaction (the write lock is taken up front, so two writers queue instead of deadlocking). */
   write<T>(fn: () => T): T;
+  /** Runs fn in one read transaction: a consistent snapshot that never waits for writers (WAL). */
+  read<T>(fn: () => T): T;
   /**
-   * One IMMEDIATE transaction around async work (streaming a large file all or nothing). The
-   * connection must not be used by anything else until it settles.
+   * One IMMEDIATE transaction around async work. The connection must not be used by anything
+   * else until it settles; keep the work short (it holds the write lock).
    */
   writeAsync<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
@@ -25,60 +34,146 @@ export interface OpenLedgerOptions {
   clockMode?: ClockMode;
   /** How long a writer waits for another process's transaction, in ms. */
   busyTimeoutMs?: number;
+  /**
+   * `read` opens an existing ledger read-only (it never creates, migrates or locks; a missing
+   * file is an error); `write` (the default) creates and migrates as needed.
+   */
+  access?: "read" | "write";
+}
+
+const SQLITE_HEADER = "SQLite format 3\u0000";
+
+/** What is at the path before SQLite sees it: nothing, an empty file, a foreign file, or a database. */
+function checkFile(path: string, access: "read" | "write"): void {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw corrupt(path, "it is not a regular file");
+    size = st.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if (access === "read") {
+      throw new InvalidInputError(
+        "ledger",
+        `there is no ledger at ${path} (nothing has been started with it); pass --ledger PATH or set CANARY_LEDGER to the ledger you mean`,
+      );
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    return;
+  }
+  if (size === 0) {
+    throw corrupt(
+      path,
+      "the file is empty (0 bytes), so it holds no ledger: it may have been truncated. If you meant to start afresh, delete it",
+    );
+  }
+  const header = Buffer.alloc(16);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1") !== SQLITE_HEADER) throw corrupt(path, "it is not a SQLite database");
 }
 
 /**
- * Opens (creating and migrating on first use) the SQLite ledger. WAL lets readers run beside
- * one writer; the busy timeout makes a second writer wait rather than fail.
+ * Opens the SQLite ledger (for writers, creating and migrating it on first use). WAL lets readers
+ * run beside one writer; the busy timeout makes a second writer wait rather than fail, and a lock
+ * that cannot be had in time is a BusyError (retryable), never a half-written change.
  */
 export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
   const clockMode = options.clockMode ?? "real";
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  const access = options.access ?? "write";
+  const readOnly = access === "read";
+  if (path !== ":memory:") checkFile(path, access);
+  let db: Database;
   try {
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
-    migrate(db);
+    db = new BetterSqlite3(path, {
+      timeout: options.busyTimeoutMs ?? 10_000,
+      readonly: readOnly,
+      fileMustExist: readOnly,
+    });
+  } catch (error) {
+    throw ledgerError(error, path);
+  }
+  try {
+    translated(path, () => {
+      if (!readOnly) {
+        if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
+        db.pragma("synchronous = NORMAL");
+      }
+      db.pragma("foreign_keys = ON");
+      if (readOnly) requireCurrentSchema(db, path);
+      else migrate(db);
+    });
     const clockOf = db.prepare("SELECT value FROM meta WHERE key = 'clock'").pluck();
-    const claim = db.prepare("INSERT INTO meta (key, value) VALUES ('clock', ?)");
+    const claim = readOnly ? undefined : db.prepare("INSERT INTO meta (key, value) VALUES ('clock', ?)");
     // A ledger remembers the clock of its first write; the other clock may read, never write.
     const checkClock = () => {
       const ledgerClock = clockOf.get() as ClockMode | undefined;
-      if (ledgerClock === undefined) claim.run(clockMode);
+      if (ledgerClock === undefined) claim?.run(clockMode);
       else if (ledgerClock !== clockMode) refuseClock(ledgerClock, clockMode);
     };
-    return {
-      db,
+    const refuseReadOnly = () => {
+      throw new RefusedError(
+        "ledger_read_only",
+        `the ledger ${path} was opened read-only for this command, which does not write`,
+      );
+    };
+    const ledger: Ledger = {
       path,
       clockMode,
+      readOnly,
       write<T>(fn: () => T): T {
-        return db
-          .transaction(() => {
-            checkClock();
-            return fn();
-          })
-          .immediate();
+        if (readOnly) refuseReadOnly();
+        return translated(path, () =>
+          db
+            .transaction(() => {
+              checkClock();
+              return fn();
+            })
+            .immediate(),
+        );
+      },
+      read<T>(fn: () => T): T {
+        // Nested inside a write, the write's transaction already gives a consistent view.
+        if (db.inTransaction) return fn();
+        return translated(path, () => db.transaction(fn).deferred());
       },
       async writeAsync<T>(fn: () => Promise<T>): Promise<T> {
-        db.exec("BEGIN IMMEDIATE");
+        if (readOnly) refuseReadOnly();
+        translated(path, () => db.exec("BEGIN IMMEDIATE"));
         try {
-          checkClock();
+          translated(path, checkClock);
           const result = await fn();
-          db.exec("COMMIT");
+          translated(path, () => db.exec("COMMIT"));
           return result;
         } catch (error) {
           if (db.inTransaction) db.exec("ROLLBACK");
-          throw error;
+          throw ledgerError(error, path);
         }
       },
       close() {
         if (db.open) db.close();
       },
     };
+    bindConnection(ledger, db);
+    return ledger;
   } catch (error) {
     db.close();
-    throw error;
+    throw ledgerError(error, path);
+  }
+}
+
+function requireCurrentSchema(db: Database, path: string): void {
+  const { current, latest } = schemaVersion(db);
+  if (current === 0) throw corrupt(path, "it holds no canary-pilot tables");
+  if (current < latest) {
+    throw new RefusedError(
+      "ledger_schema",
+      `the ledger ${path} has schema version ${current} and this canary reads version ${latest}; run any writing command (for example \`canary tick\`) once with write access to upgrade it`,
+    );
   }
 }
 
@@ -93,7 +188,7 @@ function refuseClock(ledgerClock: ClockMode, mode: ClockMode): never {
 
 /** The clock a ledger was written with, if any write has happened. */
 export function ledgerClockMode(ledger: Ledger): ClockMode | undefined {
-  return ledger.db.prepare("SELECT value FROM meta WHERE key = 'clock'").pluck().get() as
+  return sqlOf(ledger).prepare("SELECT value FROM meta WHERE key = 'clock'").pluck().get() as
     | ClockMode
     | undefined;
 }

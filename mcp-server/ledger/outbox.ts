@@ -1,4 +1,5 @@
-import type { Database } from "better-sqlite3";
+import { sqlOf } from "./connection.js";
+import type { Ledger } from "./open.js";
 
 // Notifications are queued in the same transaction as the change they announce, and delivered
 // later by whoever runs the outbox: a failing receiver never blocks or changes a decision.
@@ -18,7 +19,7 @@ export interface OutboxMessage {
 }
 
 export function enqueue(
-  db: Database,
+  ledger: Ledger,
   m: {
     deploymentId: string;
     event: string;
@@ -28,6 +29,7 @@ export function enqueue(
     at: number;
   },
 ): void {
+  const db = sqlOf(ledger);
   db.prepare(
     `INSERT INTO outbox (deployment_id, event, target, payload_json, idempotency_key, created_at, next_attempt_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -41,7 +43,8 @@ function toMessage(row: OutboxRow): OutboxMessage {
   return { ...rest, payload: JSON.parse(payload_json) as Record<string, unknown> };
 }
 
-export function dueMessages(db: Database, now: number, limit = 50): OutboxMessage[] {
+export function dueMessages(ledger: Ledger, now: number, limit = 50): OutboxMessage[] {
+  const db = sqlOf(ledger);
   return (
     db
       .prepare("SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?")
@@ -49,7 +52,8 @@ export function dueMessages(db: Database, now: number, limit = 50): OutboxMessag
   ).map(toMessage);
 }
 
-export function pendingMessages(db: Database, deploymentId?: string): OutboxMessage[] {
+export function pendingMessages(ledger: Ledger, deploymentId?: string): OutboxMessage[] {
+  const db = sqlOf(ledger);
   const rows = (
     deploymentId
       ? db
@@ -60,20 +64,44 @@ export function pendingMessages(db: Database, deploymentId?: string): OutboxMess
   return rows.map(toMessage);
 }
 
-export function listOutbox(db: Database, deploymentId: string): OutboxMessage[] {
+export function listOutbox(ledger: Ledger, deploymentId: string): OutboxMessage[] {
+  const db = sqlOf(ledger);
   return (
     db.prepare("SELECT * FROM outbox WHERE deployment_id = ? ORDER BY id").all(deploymentId) as OutboxRow[]
   ).map(toMessage);
 }
 
-export function markDelivered(db: Database, id: number, at: number): void {
+export function markDelivered(ledger: Ledger, id: number, at: number): void {
+  const db = sqlOf(ledger);
   db.prepare(
     "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
   ).run(at, id);
 }
 
-export function markFailed(db: Database, id: number, error: string, retryAt: number): void {
+export function markFailed(ledger: Ledger, id: number, error: string, retryAt: number): void {
+  const db = sqlOf(ledger);
   db.prepare(
     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL",
   ).run(error.slice(0, 500), retryAt, id);
+}
+
+/**
+ * Takes the due messages for delivery: each is leased (pushed past the lease) in one short
+ * transaction, so two processes flushing one ledger do not both send it.
+ */
+export function leaseDue(ledger: Ledger, now: number, leaseMs: number, limit = 50): OutboxMessage[] {
+  const db = sqlOf(ledger);
+  return ledger.write(() => {
+    const due = dueMessages(ledger, now, limit);
+    const lease = db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL");
+    for (const m of due) lease.run(now + leaseMs, m.id);
+    return due;
+  });
+}
+
+/** Hands a leased message back, to be sent at `at` (a flush that ran out of time). */
+export function releaseLease(ledger: Ledger, id: number, at: number): void {
+  sqlOf(ledger)
+    .prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL")
+    .run(at, id);
 }

@@ -1,6 +1,8 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { StoredSlice } from "../core/deployment.js";
 import type { Cohort, Histogram, Moments } from "../core/slice.js";
+import { sqlOf } from "./connection.js";
+import type { Ledger } from "./open.js";
 
 // Slices are stored one row per (deployment, cohort, slice start, segment, series): re-sending a
 // series replaces it (retries are safe) and a series left out of a re-sent slice is kept.
@@ -26,7 +28,8 @@ export const UNITS_SERIES = "@units";
 // Ingest calls this once per slice: prepare the statement once per connection, not per call.
 const upsertStatements = new WeakMap<Database, Statement>();
 
-export function upsertSeries(db: Database, rows: SeriesRow[], recordedAt: number): void {
+export function upsertSeries(ledger: Ledger, rows: SeriesRow[], recordedAt: number): void {
+  const db = sqlOf(ledger);
   let stmt = upsertStatements.get(db);
   if (!stmt) {
     stmt = db.prepare(
@@ -62,10 +65,11 @@ interface StoredRow {
 
 /** All slices of a deployment that start before `before` (ms), assembled per (cohort, t, segment). */
 export function loadSlices(
-  db: Database,
+  ledger: Ledger,
   deploymentId: string,
   before = Number.MAX_SAFE_INTEGER,
 ): StoredSlice[] {
+  const db = sqlOf(ledger);
   const rows = db
     .prepare(
       "SELECT cohort, t, dims_key, series, kind, value_json FROM metric_series WHERE deployment_id = ? AND t < ? ORDER BY t, cohort, dims_key, series",
@@ -96,7 +100,8 @@ export interface SeriesShape {
   whole: boolean;
 }
 
-export function seriesShapes(db: Database, deploymentId: string): Map<string, SeriesShape> {
+export function seriesShapes(ledger: Ledger, deploymentId: string): Map<string, SeriesShape> {
+  const db = sqlOf(ledger);
   const shapes = new Map<string, SeriesShape>();
   const rows = db
     .prepare(
@@ -119,7 +124,8 @@ export function seriesShapes(db: Database, deploymentId: string): Map<string, Se
   return shapes;
 }
 
-export function latestSliceTime(db: Database, deploymentId: string): number | undefined {
+export function latestSliceTime(ledger: Ledger, deploymentId: string): number | undefined {
+  const db = sqlOf(ledger);
   return (
     (db.prepare("SELECT MAX(t) FROM metric_series WHERE deployment_id = ?").pluck().get(deploymentId) as
       | number

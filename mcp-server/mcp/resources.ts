@@ -22,7 +22,7 @@ function idOf(variables: Record<string, string | string[]>): string {
 
 export function registerResources(server: McpServer, ctx: OperationContext): void {
   const list = () => ({
-    resources: listDeployments(ctx.ledger.db, { limit: 50 }).map((d) => ({
+    resources: listDeployments(ctx.ledger, { limit: 50 }).map((d) => ({
       uri: `canary://deployments/${encodeURIComponent(d.id)}`,
       name: d.id,
       title: `${d.service} ${d.id} (${d.state}, ${d.percent}%)`,

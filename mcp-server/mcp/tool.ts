@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
-import { InvalidInputError, RefusedError } from "../core/errors.js";
+import type { z } from "zod";
+import { classifyError, type ErrorClass } from "../core/errors.js";
 import type { OperationContext } from "../operations/context.js";
 
 /** One MCP tool: schemas in and out, honest hints, and a handler that calls one operation. */
@@ -29,15 +29,27 @@ export function defineTool<In extends z.ZodType, Out extends z.ZodObject>(
   return { ...def, register: (server, ctx) => registerTool(server, ctx, def) };
 }
 
-/** Maps the product's two kinds of "no" (and anything unexpected) to an isError result a person can act on. */
+const PREFIX: Record<ErrorClass["kind"], string> = {
+  invalid_input: "Invalid input",
+  not_found: "Not found",
+  refused: "Refused",
+  busy: "Busy (safe to retry)",
+  integrity: "Ledger integrity failure",
+  internal: "Internal error",
+};
+
+/** Maps the product's kinds of "no" (and anything unexpected) to an isError result a person can act on. */
 export function errorResult(error: unknown): CallToolResult {
-  let text: string;
-  if (error instanceof InvalidInputError) text = `Invalid input: ${error.field}: ${error.message}`;
-  else if (error instanceof RefusedError) text = `Refused (${error.rule}): ${error.message}`;
-  else if (error instanceof z.ZodError) {
-    text = `Invalid input: ${error.issues.map((i) => `${i.path.join(".") || "(arguments)"}: ${i.message}`).join("; ")}`;
-  } else text = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
-  return { content: [{ type: "text", text }], isError: true };
+  const c = classifyError(error);
+  const where = c.kind === "refused" ? ` (${c.field})` : "";
+  const field =
+    (c.kind === "invalid_input" || c.kind === "not_found") && c.field && !c.message.startsWith(`${c.field}:`)
+      ? `${c.field}: `
+      : "";
+  return {
+    content: [{ type: "text", text: `${PREFIX[c.kind]}${where}: ${field}${c.message}` }],
+    isError: true,
+  };
 }
 
 export function registerTool<In extends z.ZodType, Out extends z.ZodObject>(

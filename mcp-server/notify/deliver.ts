@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { request } from "undici";
 import { findDeployment } from "../ledger/deployments.js";
 import type { Ledger } from "../ledger/open.js";
-import { dueMessages, markDelivered, markFailed, type OutboxMessage } from "../ledger/outbox.js";
+import { leaseDue, markDelivered, markFailed, type OutboxMessage, releaseLease } from "../ledger/outbox.js";
 import { slackBody, webhookBody } from "./format.js";
 
 export const MAX_ATTEMPTS = 20;
@@ -61,26 +61,15 @@ export async function deliverDue(
 ): Promise<DeliveryResult> {
   const env = opts.env ?? process.env;
   const result: DeliveryResult = { delivered: 0, failed: 0, errors: [] };
-  const leased = ledger.db
-    .transaction(() => {
-      const due = dueMessages(ledger.db, opts.now, opts.limit ?? 50);
-      const lease = ledger.db.prepare(
-        "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL",
-      );
-      for (const m of due) lease.run(opts.now + LEASE_MS, m.id);
-      return due;
-    })
-    .immediate();
+  const leased = leaseDue(ledger, opts.now, LEASE_MS, opts.limit ?? 50);
   for (const m of leased) {
     const left = (opts.deadline ?? Number.POSITIVE_INFINITY) - Date.now();
     if (left <= 0) {
       // Out of time: hand the message back for the next flush.
-      ledger.db
-        .prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL")
-        .run(m.next_attempt_at, m.id);
+      releaseLease(ledger, m.id, m.next_attempt_at);
       continue;
     }
-    const d = findDeployment(ledger.db, m.deployment_id);
+    const d = findDeployment(ledger, m.deployment_id);
     const index = Number(/^notify\[(\d+)\]$/.exec(m.target)?.[1] ?? -1);
     const target = d?.policy.notify[index];
     let error: string | undefined;
@@ -104,12 +93,12 @@ export async function deliverDue(
       }
     }
     if (error === undefined) {
-      markDelivered(ledger.db, m.id, opts.now);
+      markDelivered(ledger, m.id, opts.now);
       result.delivered++;
     } else {
       const attempts = m.attempts + 1;
       markFailed(
-        ledger.db,
+        ledger,
         m.id,
         error,
         attempts >= MAX_ATTEMPTS ? Number.MAX_SAFE_INTEGER : opts.now + retryDelayMs(attempts),

@@ -28,7 +28,7 @@ export function assignCohort(
   ctx: OperationContext,
   input: z.infer<typeof assignCohortInput>,
 ): z.infer<typeof assignCohortOutput> {
-  const d = getDeployment(ctx.ledger.db, input.deployment_id);
+  const d = getDeployment(ctx.ledger, input.deployment_id);
   const percent = d.state === "rolled_back" ? 0 : d.state === "completed" ? 100 : d.percent;
   const result = ctx.assigner.assign({
     deploymentId: d.id,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { InvalidInputError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
 import { orNull } from "../core/nullable.js";
-import { listAudit, verifyAudit } from "../ledger/audit.js";
+import { listAudit, verifyLedger } from "../ledger/audit.js";
 import { getDeployment } from "../ledger/deployments.js";
 import type { OperationContext } from "./context.js";
 
@@ -45,16 +45,20 @@ export type AuditLogOutput = z.infer<typeof auditLogOutput>;
 
 export function auditLog(ctx: OperationContext, raw: z.input<typeof auditLogInput>): AuditLogOutput {
   const input = auditLogInput.parse(raw);
-  const db = ctx.ledger.db;
-  if (input.deployment_id) getDeployment(db, input.deployment_id);
+  return ctx.ledger.read(() => auditLogNow(ctx, input));
+}
+
+function auditLogNow(ctx: OperationContext, input: z.infer<typeof auditLogInput>): AuditLogOutput {
+  const ledger = ctx.ledger;
+  if (input.deployment_id) getDeployment(ledger, input.deployment_id);
   if (input.head && !input.verify)
     throw new InvalidInputError("head", "head is checked during verification: pass verify: true with it");
-  const entries = listAudit(db, { deploymentId: input.deployment_id, limit: input.limit });
+  const entries = listAudit(ledger, { deploymentId: input.deployment_id, limit: input.limit });
   const out: AuditLogOutput = { entries, head: "" };
   const verification = input.verify
-    ? verifyAudit(db, { expectedHead: input.head, hmacKey: ctx.auditHmacKey })
+    ? verifyLedger(ledger, { expectedHead: input.head, hmacKey: ctx.auditHmacKey })
     : undefined;
-  out.head = verification?.head ?? listAudit(db, { limit: 1 })[0]?.entry_hash ?? "0".repeat(64);
+  out.head = verification?.head ?? listAudit(ledger, { limit: 1 })[0]?.entry_hash ?? "0".repeat(64);
   if (verification) {
     out.chain_ok = verification.ok;
     out.verified_entries = verification.entries;

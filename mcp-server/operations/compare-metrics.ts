@@ -17,7 +17,7 @@ export function compareMetricsReport(
   ctx: OperationContext,
   input: z.infer<typeof compareMetricsInput>,
 ): Report {
-  const d = getDeployment(ctx.ledger.db, input.deployment_id);
+  const d = getDeployment(ctx.ledger, input.deployment_id);
   const at = resolveAt(ctx, input.at, latestSeen(ctx, d));
   return reportAt(ctx, d, at).report;
 }

@@ -5,7 +5,7 @@ import { RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
 import { reportSchema } from "../core/report.js";
 import { insertDecision, latestDecision } from "../ledger/decisions.js";
-import { getDeployment } from "../ledger/deployments.js";
+import { getDeployment, touchDeployment } from "../ledger/deployments.js";
 import { type OperationContext, refuseGoingBack, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
 import { holdingSince, latestSeen, reportAt } from "./judge.js";
@@ -43,8 +43,8 @@ export function decide(
   providerErrors: ProviderError[] = [],
 ): DecideOutput {
   return ctx.ledger.write(() => {
-    const db = ctx.ledger.db;
-    const d = getDeployment(db, input.deployment_id);
+    const ledger = ctx.ledger;
+    const d = getDeployment(ledger, input.deployment_id);
     const at = resolveAt(ctx, input.at, latestSeen(ctx, d));
     refuseGoingBack(at, d.last_event_at);
     if (d.state === "completed" || d.state === "rolled_back") {
@@ -55,7 +55,7 @@ export function decide(
     }
     const { report, judge } = reportAt(ctx, d, at);
     const result = decideVerdict({ ctx: judge, report, providerErrors, holdingSince: holdingSince(ctx, d) });
-    const previous = latestDecision(db, d.id);
+    const previous = latestDecision(ledger, d.id);
     const record = {
       deployment_id: d.id,
       step: d.step,
@@ -70,8 +70,8 @@ export function decide(
       next_check_at: result.next_check_at,
       actor: ctx.actor,
     };
-    const decisionId = insertDecision(db, record);
-    db.prepare("UPDATE deployments SET last_event_at = MAX(last_event_at, ?) WHERE id = ?").run(at, d.id);
+    const decisionId = insertDecision(ledger, record);
+    touchDeployment(ledger, d.id, at);
     const codes = result.reasons.map((r) => r.code);
     // People hear about a hold when its reasons change, not at every look.
     const holdChanged =

@@ -77,9 +77,9 @@ export function deploymentStatus(
   ctx: OperationContext,
   input: z.infer<typeof deploymentStatusInput>,
 ): DeploymentStatus {
-  const db = ctx.ledger.db;
-  const d = getDeployment(db, input.deployment_id);
-  const decision = latestDecision(db, d.id);
+  const ledger = ctx.ledger;
+  const d = getDeployment(ledger, input.deployment_id);
+  const decision = latestDecision(ledger, d.id);
   const nowForFreshness = ctx.clock.mode === "real" ? ctx.clock.now() : d.last_event_at;
   const next = d.state === "canary" || d.state === "paused" ? d.policy.ladder[d.step + 1] : undefined;
   return {
@@ -109,7 +109,7 @@ export function deploymentStatus(
           fresh: decision.step === d.step && nowForFreshness <= decision.next_check_at,
         }
       : null,
-    transitions: listTransitions(db, d.id).map((t) => ({
+    transitions: listTransitions(ledger, d.id).map((t) => ({
       kind: t.kind,
       from_step: t.from_step,
       to_step: t.to_step,
@@ -119,8 +119,8 @@ export function deploymentStatus(
       override: t.override === 1,
       at: iso(t.at)!,
     })),
-    pending_notifications: pendingMessages(db, d.id).length,
-    audit_head: auditHead(db),
+    pending_notifications: pendingMessages(ledger, d.id).length,
+    audit_head: auditHead(ledger),
   };
 }
 
@@ -152,7 +152,7 @@ export function listDeploymentSummaries(
 ): z.infer<typeof listDeploymentsOutput> {
   const { active_only, limit } = listDeploymentsInput.parse(input);
   return {
-    deployments: listDeployments(ctx.ledger.db, { activeOnly: active_only, limit }).map((d) => ({
+    deployments: listDeployments(ctx.ledger, { activeOnly: active_only, limit }).map((d) => ({
       deployment_id: d.id,
       service: d.service,
       version: d.version,
@@ -163,6 +163,6 @@ export function listDeploymentSummaries(
       last_event_at: iso(d.last_event_at)!,
       ended_at: iso(d.ended_at),
     })),
-    audit_head: auditHead(ctx.ledger.db),
+    audit_head: auditHead(ctx.ledger),
   };
 }

@@ -32,7 +32,7 @@ export function recordEvent(
   },
 ): { seq: number; head: string } {
   const { seq, entry_hash } = appendAudit(
-    ctx.ledger.db,
+    ctx.ledger,
     { deploymentId: d.id, at: e.at, actor: ctx.actor, action: e.action, details: e.details },
     ctx.auditHmacKey,
   );
@@ -41,7 +41,7 @@ export function recordEvent(
     d.policy.notify.forEach((target, index) => {
       if (target.events && !target.events.includes(event)) return;
       const idempotencyKey = `${d.id}:${seq}:${index}`;
-      enqueue(ctx.ledger.db, {
+      enqueue(ctx.ledger, {
         deploymentId: d.id,
         event,
         target: `notify[${index}]`,

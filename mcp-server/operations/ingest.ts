@@ -23,7 +23,7 @@ export async function ingestSlices(
   lines: AsyncIterable<string>,
   opts: { deploymentId?: string; onProgress?: (s: IngestSummary) => void } = {},
 ): Promise<IngestSummary> {
-  const db = ctx.ledger.db;
+  const ledger = ctx.ledger;
   const summary: IngestSummary = { lines: 0, slices: 0, series_written: 0, deployments: {} };
   const deployments = new Map<string, { d: DeploymentRecord; shapes: Map<string, SeriesShape> }>();
   const now = ctx.clock.mode === "real" ? ctx.clock.now() : undefined;
@@ -47,8 +47,8 @@ export async function ingestSlices(
       }
       let target = deployments.get(id);
       if (!target) {
-        const d = getDeployment(db, id);
-        target = { d, shapes: seriesShapes(db, id) };
+        const d = getDeployment(ledger, id);
+        target = { d, shapes: seriesShapes(ledger, id) };
         deployments.set(id, target);
       }
       const rows = sliceRows(
@@ -58,7 +58,7 @@ export async function ingestSlices(
         now,
         (_, field) => `${where}: ${field}`,
       );
-      upsertSeries(db, rows, now ?? target.d.last_event_at);
+      upsertSeries(ledger, rows, now ?? target.d.last_event_at);
       summary.slices++;
       summary.series_written += rows.length;
       summary.deployments[id] = (summary.deployments[id] ?? 0) + 1;
@@ -67,7 +67,7 @@ export async function ingestSlices(
     for (const [id, count] of Object.entries(summary.deployments)) {
       const d = deployments.get(id)!.d;
       appendAudit(
-        db,
+        ledger,
         {
           deploymentId: id,
           at: now ?? d.last_event_at,

@@ -9,7 +9,7 @@ import type { OperationContext } from "./context.js";
 
 /** The latest time a deployment has seen: its last event, or the end of its newest slice. */
 export function latestSeen(ctx: OperationContext, d: DeploymentRecord): number {
-  const newest = latestSliceTime(ctx.ledger.db, d.id);
+  const newest = latestSliceTime(ctx.ledger, d.id);
   return newest === undefined
     ? d.last_event_at
     : Math.max(d.last_event_at, newest + durationMs(d.policy.slice));
@@ -27,7 +27,7 @@ export function judgeContext(
   asOf?: { step: number; state: DeploymentState },
 ): JudgeContext {
   const asOfStep = asOf?.step;
-  const steps = stepStarts(ctx.ledger.db, d.id).filter(
+  const steps = stepStarts(ctx.ledger, d.id).filter(
     (s) => s.startedAt <= at && (asOfStep === undefined || s.step <= asOfStep),
   );
   const current = steps[steps.length - 1];
@@ -61,7 +61,7 @@ export function reportAt(
   asOf?: { step: number; state: DeploymentState },
 ): { report: Report; judge: JudgeContext } {
   const judge = judgeContext(ctx, d, at, asOf);
-  return { report: compareMetrics(judge, loadSlices(ctx.ledger.db, d.id, at)), judge };
+  return { report: compareMetrics(judge, loadSlices(ctx.ledger, d.id, at)), judge };
 }
 
 /** When the current unbroken run of holds on this step began (for the policy's max_hold). */
@@ -72,7 +72,7 @@ export function holdingSince(
   beforeDecisionId = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   let since: number | undefined;
-  const recent = listDecisions(ctx.ledger.db, d.id, 500);
+  const recent = listDecisions(ctx.ledger, d.id, 500);
   for (let i = recent.length - 1; i >= 0; i--) {
     const dec = recent[i]!;
     if (dec.id >= beforeDecisionId) continue;

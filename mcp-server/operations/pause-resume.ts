@@ -33,8 +33,8 @@ function setPaused(
   pause: boolean,
 ): PauseResumeOutput {
   return ctx.ledger.write(() => {
-    const db = ctx.ledger.db;
-    const d = getDeployment(db, input.deployment_id);
+    const ledger = ctx.ledger;
+    const d = getDeployment(ledger, input.deployment_id);
     const target = pause ? "paused" : "canary";
     const summary = (moved: boolean): PauseResumeOutput => ({
       deployment_id: d.id,
@@ -53,7 +53,7 @@ function setPaused(
     const at = resolveAt(ctx, input.at, latestSeen(ctx, d));
     refuseGoingBack(at, d.last_event_at);
     const moved = applyTransition(
-      db,
+      ledger,
       { state: d.state, step: d.step },
       {
         deploymentId: d.id,

@@ -44,11 +44,11 @@ export function promoteStep(
   input: z.infer<typeof promoteStepInput>,
 ): PromoteStepOutput {
   return ctx.ledger.write(() => {
-    const db = ctx.ledger.db;
-    const d = getDeployment(db, input.deployment_id);
+    const ledger = ctx.ledger;
+    const d = getDeployment(ledger, input.deployment_id);
     const at = resolveAt(ctx, input.at, latestSeen(ctx, d));
     if (input.expected_step !== undefined && input.expected_step !== d.step) {
-      const last = listTransitions(db, d.id).at(-1);
+      const last = listTransitions(ledger, d.id).at(-1);
       if (
         last &&
         (last.kind === "promote" || last.kind === "complete") &&
@@ -79,7 +79,7 @@ export function promoteStep(
     const next = d.policy.ladder[d.step + 1];
     if (!next) throw new RefusedError("final_step", `deployment ${d.id} is already at the last rung`);
 
-    const decision = latestDecision(db, d.id);
+    const decision = latestDecision(ledger, d.id);
     const fresh =
       decision && decision.step === d.step && decision.verdict === "promote" && at <= decision.next_check_at;
     let override = false;
@@ -106,7 +106,7 @@ export function promoteStep(
     const completes = d.step + 1 === d.policy.ladder.length - 1;
     const state = completes ? "completed" : "canary";
     const moved = applyTransition(
-      db,
+      ledger,
       { state: "canary", step: d.step },
       {
         deploymentId: d.id,

@@ -40,10 +40,10 @@ export function recheckDecision(
   ctx: OperationContext,
   input: z.infer<typeof recheckDecisionInput>,
 ): z.infer<typeof recheckDecisionOutput> {
-  const db = ctx.ledger.db;
-  const stored = getDecision(db, input.decision_id);
+  const ledger = ctx.ledger;
+  const stored = getDecision(ledger, input.decision_id);
   if (!stored) throw new InvalidInputError("decision_id", `no decision #${input.decision_id} in this ledger`);
-  const d = getDeployment(db, stored.deployment_id);
+  const d = getDeployment(ledger, stored.deployment_id);
   const { report, judge } = reportAt(ctx, d, stored.decided_at, {
     step: stored.step,
     state: deploymentStateSchema.parse(stored.report.state),

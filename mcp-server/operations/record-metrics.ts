@@ -131,16 +131,16 @@ export function sliceRows(
 /** Stores slices all or nothing; a retry of the same (cohort, t, segment, series) replaces it. */
 export function recordMetrics(ctx: OperationContext, input: RecordMetricsInput): RecordMetricsOutput {
   return ctx.ledger.write(() => {
-    const db = ctx.ledger.db;
-    const d = getDeployment(db, input.deployment_id);
+    const ledger = ctx.ledger;
+    const d = getDeployment(ledger, input.deployment_id);
     // "now" for the future check: the wall clock, or an explicit manual `at`.
     const now =
       ctx.clock.mode === "real" || input.at !== undefined
         ? resolveAt(ctx, input.at, d.last_event_at)
         : undefined;
-    const rows = sliceRows(d, input.slices, seriesShapes(db, d.id), now);
+    const rows = sliceRows(d, input.slices, seriesShapes(ledger, d.id), now);
     const recordedAt = now ?? d.last_event_at;
-    upsertSeries(db, rows, recordedAt);
+    upsertSeries(ledger, rows, recordedAt);
     const width = durationMs(d.policy.slice);
     let from: number | null = null;
     let to: number | null = null;
@@ -150,7 +150,7 @@ export function recordMetrics(ctx: OperationContext, input: RecordMetricsInput):
     }
     const inputs_sha256 = canonicalHash(input.slices);
     appendAudit(
-      db,
+      ledger,
       {
         deploymentId: d.id,
         at: recordedAt,

@@ -52,7 +52,7 @@ export function replayDeployment(
     author: input.author,
     at: new Date(start).toISOString(),
   });
-  const d0 = getDeployment(ctx.ledger.db, started.deployment_id);
+  const d0 = getDeployment(ctx.ledger, started.deployment_id);
   const width = durationMs(d0.policy.slice);
   const checkEvery = durationMs(d0.policy.check_every);
   const dataEnd = Date.parse(slices[slices.length - 1]!.t) + width;
@@ -79,7 +79,7 @@ export function replayDeployment(
     const due = action.next_due_at ? Date.parse(action.next_due_at) : now + checkEvery;
     now = Math.max(now + width, due);
   }
-  const d = getDeployment(ctx.ledger.db, d0.id);
+  const d = getDeployment(ctx.ledger, d0.id);
   return {
     deployment_id: d.id,
     final_state: d.state,

@@ -54,8 +54,8 @@ function worstRows(rows: Row[], n = 5): RollbackOutput["evidence"] {
 /** The emergency brake: anyone may pull it with a reason. Routing goes to 0%; the evidence stays. */
 export function rollback(ctx: OperationContext, input: z.infer<typeof rollbackInput>): RollbackOutput {
   return ctx.ledger.write(() => {
-    const db = ctx.ledger.db;
-    const d = getDeployment(db, input.deployment_id);
+    const ledger = ctx.ledger;
+    const d = getDeployment(ledger, input.deployment_id);
     if (d.state === "rolled_back") {
       return {
         deployment_id: d.id,
@@ -64,7 +64,7 @@ export function rollback(ctx: OperationContext, input: z.infer<typeof rollbackIn
         step: d.step,
         moved: false,
         author: d.author,
-        evidence: worstRows(latestDecision(db, d.id)?.report.rows ?? []),
+        evidence: worstRows(latestDecision(ledger, d.id)?.report.rows ?? []),
       };
     }
     if (d.state === "completed") {
@@ -75,10 +75,10 @@ export function rollback(ctx: OperationContext, input: z.infer<typeof rollbackIn
     }
     const at = resolveAt(ctx, input.at, latestSeen(ctx, d));
     refuseGoingBack(at, d.last_event_at);
-    const decision = latestDecision(db, d.id);
+    const decision = latestDecision(ledger, d.id);
     const evidence = worstRows(reportAt(ctx, d, at).report.rows);
     const moved = applyTransition(
-      db,
+      ledger,
       { state: d.state, step: d.step },
       {
         deploymentId: d.id,

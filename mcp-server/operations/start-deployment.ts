@@ -60,14 +60,14 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
   const at = resolveAt(ctx, input.at, undefined);
   const first = policy.ladder[0]!;
   return ctx.ledger.write(() => {
-    const db = ctx.ledger.db;
-    if (findDeployment(db, input.deployment_id)) {
+    const ledger = ctx.ledger;
+    if (findDeployment(ledger, input.deployment_id)) {
       throw new RefusedError(
         "deployment_exists",
         `deployment ${input.deployment_id} already exists; ids are never reused, start a new one with another id`,
       );
     }
-    const active = activeDeploymentOfService(db, policy.service);
+    const active = activeDeploymentOfService(ledger, policy.service);
     if (active) {
       throw new RefusedError(
         "one_active_per_service",
@@ -90,8 +90,8 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       ended_at: null,
       started_by: ctx.actor,
     };
-    insertDeployment(db, record);
-    recordTransition(db, {
+    insertDeployment(ledger, record);
+    recordTransition(ledger, {
       deploymentId: record.id,
       kind: "start",
       fromStep: null,

@@ -24,7 +24,7 @@ export type TickAction = z.infer<typeof tickActionSchema>;
 
 /** The latest decision if it was made on the deployment's current step. */
 function decisionOnStep(ctx: OperationContext, d: DeploymentRecord): DecisionRecord | undefined {
-  const latest = latestDecision(ctx.ledger.db, d.id);
+  const latest = latestDecision(ctx.ledger, d.id);
   return latest && latest.step === d.step && latest.decided_at >= d.step_started_at ? latest : undefined;
 }
 
@@ -48,7 +48,7 @@ export function nextDueAt(
  */
 export function tickDeployment(ctx: OperationContext, deploymentId: string, at?: string): TickAction {
   return ctx.ledger.write(() => {
-    let d = getDeployment(ctx.ledger.db, deploymentId);
+    let d = getDeployment(ctx.ledger, deploymentId);
     const now = resolveAt(ctx, at, latestSeen(ctx, d));
     const atArg = ctx.clock.mode === "manual" ? new Date(now).toISOString() : undefined;
     const result: TickAction = {
@@ -92,7 +92,7 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
         result.action = "rolled_back";
       }
     }
-    d = getDeployment(ctx.ledger.db, d.id);
+    d = getDeployment(ctx.ledger, d.id);
     result.state = d.state;
     result.step = d.step;
     result.percent = d.percent;
@@ -106,7 +106,7 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
 export function tickAll(ctx: OperationContext, at?: string): TickAction[] {
   // Check `at` once up front, so a bad one is refused even when nothing is active.
   if (at !== undefined) resolveAt(ctx, at, undefined);
-  return listDeployments(ctx.ledger.db, { activeOnly: true, limit: 500 })
+  return listDeployments(ctx.ledger, { activeOnly: true, limit: 500 })
     .map((d) => d.id)
     .sort()
     .map((id) => tickDeployment(ctx, id, at));

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -388,6 +388,10 @@ describe("the canary CLI as CI runs it (built binary, subprocesses)", () => {
     const ok = runCli(["replay", "--policy", policy, "--data", healthy], { cwd: dir });
     expect([0, 10]).toContain(ok.code);
     expect(ok.stdout).toMatch(/promote/);
-    expect(runCli(["status"], { cwd: dir }).stdout).toMatch(/no active deployments/);
+    // Nothing was written: there is no ledger, and a read-only command does not create one.
+    const status = runCli(["status"], { cwd: dir });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/no ledger at/);
+    expect(existsSync(join(dir, ".canary/ledger.db"))).toBe(false);
   });
 });

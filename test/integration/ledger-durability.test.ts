@@ -48,7 +48,7 @@ describe("the ledger survives processes killed in the middle of writes", () => {
     expect(starts).toBe(deployments);
     expect(transitions).toBe(deployments);
     const l = openLedger(ledger);
-    expect(verifyAudit(l.db).ok).toBe(true);
+    expect(verifyAudit(l).ok).toBe(true);
     l.close();
     const cli = runCli(["audit", "--verify", "--ledger", ledger, "--limit", "1"]);
     expect(cli.code).toBe(0);
@@ -108,11 +108,23 @@ describe("the audit chain detects tampering", () => {
 
   it("detects a cut-off tail only against a head recorded elsewhere", () => {
     const { path, head } = ledgerWithHistory();
-    tamper(path, "DELETE FROM audit_log WHERE seq = 4");
+    // A careful cut removes the last deployment with its entry, so nothing inside disagrees.
+    tamper(
+      path,
+      "DELETE FROM audit_log WHERE seq = 4; DELETE FROM step_transitions WHERE deployment_id = 'd4'; DELETE FROM deployments WHERE id = 'd4'",
+    );
     expect(runCli(["audit", "--verify", "--ledger", path]).code).toBe(0);
     const r = runCli(["audit", "--verify", "--head", head, "--ledger", path]);
     expect(r.code).toBe(4);
     expect(r.stdout).toMatch(/cut off or the chain was rewritten/);
+  });
+
+  it("detects a cut entry whose deployment is still there, without a recorded head", () => {
+    const { path } = ledgerWithHistory();
+    tamper(path, "DELETE FROM audit_log WHERE seq = 4");
+    const r = runCli(["audit", "--verify", "--ledger", path]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/deployment d4 has no start entry/);
   });
 
   it("signs entries with an HMAC key and detects a rewritten chain", () => {

@@ -26,7 +26,7 @@ ${COMMON_HELP}`,
       unit_id: args.positionals[1],
       attributes: attrs.length ? attributes : undefined,
     });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
     try {
       const out = assignCohort(ctx, input);
       if (flag(args, "json")) printJson(out);

@@ -30,7 +30,7 @@ ${COMMON_HELP}`,
       verify: flag(args, "verify") || str(args, "head") !== undefined,
       head: str(args, "head"),
     });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
     try {
       const out = auditLog(ctx, input);
       if (flag(args, "json")) printJson(out);

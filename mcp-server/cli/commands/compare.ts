@@ -17,7 +17,7 @@ ${COMMON_HELP}`,
   positionals: { min: 1, max: 1 },
   async run(args) {
     const input = compareMetricsInput.parse({ deployment_id: args.positionals[0], at: str(args, "at") });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
     try {
       const report = compareMetricsReport(ctx, input);
       if (flag(args, "json")) printJson(report);

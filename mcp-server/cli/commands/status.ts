@@ -22,7 +22,7 @@ ${COMMON_HELP}`,
   options: { ...LEDGER_OPTIONS, all: { type: "boolean" } },
   positionals: { min: 0, max: 1 },
   async run(args) {
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
     try {
       const id = args.positionals[0];
       if (!id) {
