@@ -8,12 +8,15 @@ import { BusyError } from "../core/errors.js";
  * REST and health checks keep answering while someone else writes. Gives up with the BusyError
  * (retryable: nothing was written) once `deadlineMs` has passed.
  */
-export async function whenLedgerFree<T>(fn: () => T, opts: { deadlineMs?: number } = {}): Promise<T> {
+export async function whenLedgerFree<T>(
+  fn: () => T | Promise<T>,
+  opts: { deadlineMs?: number } = {},
+): Promise<T> {
   const giveUpAt = Date.now() + (opts.deadlineMs ?? 15_000);
   let pause = 5;
   for (;;) {
     try {
-      return fn();
+      return await fn();
     } catch (error) {
       if (!(error instanceof BusyError) || Date.now() + pause > giveUpAt) throw error;
     }

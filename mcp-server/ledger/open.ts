@@ -27,6 +27,11 @@ export interface Ledger {
    * else until it settles; keep the work short (it holds the write lock).
    */
   writeAsync<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Changes whenever anything was committed to the ledger, by this process or another (cheap:
+   * no table is read). Caches of stored state (routing views) compare it to know when to refresh.
+   */
+  changeToken(): string;
   close(): void;
 }
 
@@ -121,13 +126,15 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
         `the ledger ${path} was opened read-only for this command, which does not write`,
       );
     };
+    // data_version moves when another connection commits; our own commits are counted here.
+    let ownCommits = 0;
     const ledger: Ledger = {
       path,
       clockMode,
       readOnly,
       write<T>(fn: () => T): T {
         if (readOnly) refuseReadOnly();
-        return translated(path, () =>
+        const result = translated(path, () =>
           db
             .transaction(() => {
               checkClock();
@@ -135,6 +142,8 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
             })
             .immediate(),
         );
+        if (!db.inTransaction) ownCommits++;
+        return result;
       },
       read<T>(fn: () => T): T {
         // Nested inside a write, the write's transaction already gives a consistent view.
@@ -148,11 +157,15 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
           translated(path, checkClock);
           const result = await fn();
           translated(path, () => db.exec("COMMIT"));
+          ownCommits++;
           return result;
         } catch (error) {
           if (db.inTransaction) db.exec("ROLLBACK");
           throw ledgerError(error, path);
         }
+      },
+      changeToken() {
+        return `${translated(path, () => db.pragma("data_version", { simple: true }))}:${ownCommits}`;
       },
       close() {
         if (db.open) db.close();
