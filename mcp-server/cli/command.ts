@@ -10,7 +10,6 @@ export interface ParsedArgs {
 /** One `canary` command: its help, its flags, and a run that returns the exit code. */
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   options: OptionSpec;
   positionals?: { min: number; max: number };

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { PRODUCT_VERSION } from "../version.js";
 import type { Command } from "./command.js";
-import { COMMANDS } from "./commands/index.js";
+import { COMMANDS, type CommandEntry } from "./commands/index.js";
 import { EXIT, reportError, UsageError } from "./output.js";
 
 function help(): string {
@@ -20,11 +20,11 @@ Exit codes: 0 ok / promote / completed; 1 internal error; 2 bad input; 3 refused
 }
 
 /** Longest command name that prefixes argv ("policy validate" before "policy"). */
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   for (const words of [2, 1]) {
     const name = argv.slice(0, words).join(" ");
-    const command = COMMANDS.find((c) => c.name === name);
-    if (command) return { command, rest: argv.slice(words) };
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (entry) return { entry, rest: argv.slice(words) };
   }
   return undefined;
 }
@@ -48,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
       json,
     );
   }
-  const { command, rest } = found;
+  const { entry, rest } = found;
+  const command: Command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(`${command.usage}\n`);
     return EXIT.ok;

@@ -71,9 +71,10 @@ function ndjson(
 const at = (ms: number) => new Date(ms).toISOString();
 
 describe("the canary CLI as CI runs it (built binary, subprocesses)", () => {
-  it("gives every command --help, exit 0", () => {
+  it("gives every command --help, exit 0", async () => {
     for (const c of COMMANDS) {
       const r = runCli([...c.name.split(" "), "--help"]);
+      expect((await c.load()).name, "the entry loads the command it names").toBe(c.name);
       expect(r.code, c.name).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`canary ${c.name}`));
     }

@@ -5,7 +5,6 @@ import { printJson, UsageError } from "../output.js";
 
 export const assignCommand: Command = {
   name: "assign",
-  summary: "which cohort a unit (user) is in for a deployment",
   usage: `canary assign ID UNIT [--attr key=value ...]
 
 Prints the unit's cohort (canary, control or excluded), bucket and the current percent.

@@ -5,7 +5,6 @@ import { EXIT, paint, printJson, table, UsageError } from "../output.js";
 
 export const auditCommand: Command = {
   name: "audit",
-  summary: "show the hash-chained audit trail; --verify checks it",
   usage: `canary audit [ID] [--limit N] [--verify] [--head HASH]
 
 Lists audit entries (newest last). --verify walks the whole chain and exits 4 if any entry was

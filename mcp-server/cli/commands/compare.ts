@@ -6,7 +6,6 @@ import { printJson } from "../output.js";
 
 export const compareCommand: Command = {
   name: "compare",
-  summary: "compare canary and control now (read-only report)",
   usage: `canary compare ID [--at TIME] [--markdown]
 
 Prints the comparison report, worst rows first. Read-only; exit 0 whenever a report was made.

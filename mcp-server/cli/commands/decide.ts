@@ -7,7 +7,6 @@ export const verdictExit = { promote: EXIT.ok, hold: EXIT.hold, rollback: EXIT.r
 
 export const decideCommand: Command = {
   name: "decide",
-  summary: "judge now and record the verdict (does not move traffic)",
   usage: `canary decide ID [--at TIME]
 
 Records a verdict with its reasons and evidence. Exit 0 promote, 10 hold, 20 rollback.

@@ -28,7 +28,6 @@ function loadScenario(name: string): { policy: Record<string, unknown>; slices: 
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "run a healthy and a bad release end to end on a local ledger",
   usage: `canary demo [--ledger PATH] [--json]
 
 Replays two shipped scenarios (fixtures/scenarios) through the real decision loop on an embedded

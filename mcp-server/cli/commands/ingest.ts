@@ -7,7 +7,6 @@ import { printJson } from "../output.js";
 
 export const ingestCommand: Command = {
   name: "ingest",
-  summary: "load metric slices from NDJSON (a file or stdin)",
   usage: `canary ingest [FILE|-] [--deployment ID]
 
 Reads one slice per line (CONTRACT slice format; each line may carry deployment_id, else

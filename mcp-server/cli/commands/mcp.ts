@@ -6,7 +6,6 @@ import { openContext } from "../context.js";
 
 export const mcpCommand: Command = {
   name: "mcp",
-  summary: "serve the canary tools over MCP stdio",
   usage: `canary mcp [--ledger PATH] [--clock manual]
 
 Serves the MCP tools over stdio (server name "canary") until stdin closes.

@@ -7,7 +7,6 @@ function pauseOrResume(pause: boolean): Command {
   const verb = pause ? "pause" : "resume";
   return {
     name: verb,
-    summary: pause ? "freeze the ladder where it is (rollback still works)" : "let a paused deployment go on",
     usage: `canary ${verb} ID --reason TEXT [--at TIME]
 
 ${pause ? "Traffic stays at the current percent; decisions hold with `paused` (a proven regression still rolls back); tick and watch do not act." : "The step's window keeps counting from the step's start."}

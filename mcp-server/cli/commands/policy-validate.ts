@@ -6,7 +6,6 @@ import { EXIT, paint, printJson } from "../output.js";
 
 export const policyValidateCommand: Command = {
   name: "policy validate",
-  summary: "check a policy file and list every error with its path and line",
   usage: `canary policy validate FILE [--json]
 
 Exit 0 when valid, 2 when not (every error is listed with its path and line).`,

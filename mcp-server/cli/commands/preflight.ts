@@ -6,7 +6,6 @@ import { EXIT, paint, printJson, table, UsageError } from "../output.js";
 
 export const preflightCommand: Command = {
   name: "preflight",
-  summary: "power check: can each rung prove its guardrails within its window at this traffic?",
   usage: `canary preflight --policy FILE --rpm N [--baseline METRIC=RATE ...] [--json]
 
 Feeds the judge the data a healthy canary would produce at N requests per minute (canary +

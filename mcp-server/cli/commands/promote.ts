@@ -5,7 +5,6 @@ import { printJson, UsageError } from "../output.js";
 
 export const promoteCommand: Command = {
   name: "promote",
-  summary: "move one rung up the ladder (needs a fresh promote verdict or an approver's override)",
   usage: `canary promote ID [--expected-step N] [--override REASON] [--at TIME]
 
 Exit 0 when it moved or was a safe repeat (--expected-step), 3 when refused (no fresh promote

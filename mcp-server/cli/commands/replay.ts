@@ -29,7 +29,6 @@ async function readSlices(file: string): Promise<Slice[]> {
 
 export const replayCommand: Command = {
   name: "replay",
-  summary: "run a whole ladder on recorded slices with a virtual clock",
   usage: `canary replay --policy P --data FILE.ndjson [--deployment ID] [--ledger PATH] [--json]
 
 "Would this policy have caught last month's incident?" Feeds the recorded slices as virtual time

@@ -5,7 +5,6 @@ import { printJson, UsageError } from "../output.js";
 
 export const rollbackCommand: Command = {
   name: "rollback",
-  summary: "pull the brake: canary to 0%, evidence kept, author told",
   usage: `canary rollback ID --reason TEXT [--at TIME]
 
 Anyone may roll back, with a reason (the actor is logged). Exit 0 when rolled back or already

@@ -7,7 +7,6 @@ import { UsageError } from "../output.js";
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "serve the MCP tools over HTTP, REST for routers, and the status page",
   usage: `canary serve [--port N] [--host H] [--tokens FILE]
 
   POST /mcp                          MCP (Streamable HTTP), Authorization: Bearer <token>

@@ -5,7 +5,6 @@ import { printJson, UsageError } from "../output.js";
 
 export const startCommand: Command = {
   name: "start",
-  summary: "start a canary deployment at the first rung of its policy's ladder",
   usage: `canary start ID --policy FILE [--service S] [--version V] [--author A] [--at TIME]
 
 Starts deployment ID at the first rung of the policy's ladder. Exit 0 when started,

@@ -12,7 +12,6 @@ const stateExit = {
 
 export const statusCommand: Command = {
   name: "status",
-  summary: "show one deployment (or list active and recent ones)",
   usage: `canary status [ID] [--all]
 
 With ID: state, step, percent, window and latest decision. Exit 0 completed, 10 still running

@@ -6,7 +6,6 @@ import { EXIT, printJson, table, UsageError } from "../output.js";
 
 export const tickCommand: Command = {
   name: "tick",
-  summary: "do whatever is due for every active deployment (cron-friendly, idempotent)",
   usage: `canary tick [--at TIME] [--flush-seconds N]
 
 For every active deployment: decide when a look is due, promote or roll back when the verdict

@@ -12,7 +12,6 @@ function eta(iso: string | null): string {
 
 export const watchCommand: Command = {
   name: "watch",
-  summary: "drive one deployment to its end, with live progress",
   usage: `canary watch ID [--poll-seconds N]
 
 Ticks the deployment whenever a look is due (decide, then promote or roll back as the policy's
