@@ -3,6 +3,8 @@ export * from "./busy.js";
 export * from "./decisions.js";
 export * from "./deployments.js";
 export * from "./errors.js";
+export * from "./leases.js";
 export * from "./open.js";
 export * from "./outbox.js";
+export * from "./schedule.js";
 export * from "./slices.js";

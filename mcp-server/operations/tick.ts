@@ -23,7 +23,7 @@ export const tickActionSchema = z.object({
 export type TickAction = z.infer<typeof tickActionSchema>;
 
 /** The latest decision if it was made on the deployment's current step. */
-function decisionOnStep(ctx: OperationContext, d: DeploymentRecord): DecisionRecord | undefined {
+export function decisionOnStep(ctx: OperationContext, d: DeploymentRecord): DecisionRecord | undefined {
   const latest = latestDecision(ctx.ledger, d.id);
   return latest && latest.step === d.step && latest.decided_at >= d.step_started_at ? latest : undefined;
 }
