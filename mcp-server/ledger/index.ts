@@ -8,3 +8,4 @@ export * from "./open.js";
 export * from "./outbox.js";
 export * from "./schedule.js";
 export * from "./slices.js";
+export * from "./metrics.js";
