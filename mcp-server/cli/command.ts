@@ -19,12 +19,14 @@ export interface Command {
 /** Flags every command that touches the ledger takes. */
 export const LEDGER_OPTIONS: OptionSpec = {
   ledger: { type: "string" },
+  server: { type: "string" },
   clock: { type: "string" },
   json: { type: "boolean" },
 };
 
 export const COMMON_HELP = `Common options:
   --ledger PATH   SQLite ledger (default .canary/ledger.db; env CANARY_LEDGER)
+  --server URL    run against a shared canary serve instead (env CANARY_SERVER; token CANARY_TOKEN)
   --clock manual  drive time with --at (simulations, replays); env CANARY_CLOCK
   --json          machine-readable output on stdout
   --help          this help

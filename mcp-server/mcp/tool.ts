@@ -38,6 +38,9 @@ const PREFIX: Record<ErrorClass["kind"], string> = {
   internal: "Internal error",
 };
 
+/** Where an error result carries its class for programs (the CLI's remote mode maps it to exit codes). */
+export const ERROR_META_KEY = "canary-pilot/error";
+
 /** Maps the product's kinds of "no" (and anything unexpected) to an isError result a person can act on. */
 export function errorResult(error: unknown): CallToolResult {
   const c = classifyError(error);
@@ -49,6 +52,7 @@ export function errorResult(error: unknown): CallToolResult {
   return {
     content: [{ type: "text", text: `${PREFIX[c.kind]}${where}: ${field}${c.message}` }],
     isError: true,
+    _meta: { [ERROR_META_KEY]: c },
   };
 }
 

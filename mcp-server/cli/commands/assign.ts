@@ -1,6 +1,7 @@
-import { assignCohort, assignCohortInput } from "../../operations/assign-cohort.js";
-import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { assignCohortTool } from "../../mcp/tools/assign-cohort.js";
+import { assignCohortInput } from "../../operations/assign-cohort.js";
+import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS } from "../command.js";
+import { operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
 
 export const assignCommand: Command = {
@@ -25,14 +26,9 @@ ${COMMON_HELP}`,
       unit_id: args.positionals[1],
       attributes: attrs.length ? attributes : undefined,
     });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
-    try {
-      const out = assignCohort(ctx, input);
-      if (flag(args, "json")) printJson(out);
-      else process.stdout.write(`${out.cohort} (bucket ${out.bucket}, ${out.percent}% canary)\n`);
-      return 0;
-    } finally {
-      ctx.ledger.close();
-    }
+    const out = await operate(args, assignCohortTool, input);
+    if (flag(args, "json")) printJson(out);
+    else process.stdout.write(`${out.cohort} (bucket ${out.bucket}, ${out.percent}% canary)\n`);
+    return 0;
   },
 };

@@ -1,6 +1,7 @@
-import { auditLog, auditLogInput } from "../../operations/audit-log.js";
+import { auditLogTool } from "../../mcp/tools/audit-log.js";
+import { auditLogInput } from "../../operations/audit-log.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { operate } from "../operate.js";
 import { EXIT, paint, printJson, table, UsageError } from "../output.js";
 
 export const auditCommand: Command = {
@@ -29,36 +30,31 @@ ${COMMON_HELP}`,
       verify: flag(args, "verify") || str(args, "head") !== undefined,
       head: str(args, "head"),
     });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
-    try {
-      const out = auditLog(ctx, input);
-      if (flag(args, "json")) printJson(out);
-      else {
+    const out = await operate(args, auditLogTool, input);
+    if (flag(args, "json")) printJson(out);
+    else {
+      process.stdout.write(
+        `${table(
+          ["seq", "at", "deployment", "actor", "action", "hash"],
+          out.entries.map((e) => [
+            e.seq,
+            e.at,
+            e.deployment_id,
+            e.actor,
+            e.action,
+            e.entry_hash.slice(0, 12),
+          ]),
+        )}\nhead ${out.head}\n`,
+      );
+      if (out.chain_ok !== undefined) {
         process.stdout.write(
-          `${table(
-            ["seq", "at", "deployment", "actor", "action", "hash"],
-            out.entries.map((e) => [
-              e.seq,
-              e.at,
-              e.deployment_id,
-              e.actor,
-              e.action,
-              e.entry_hash.slice(0, 12),
-            ]),
-          )}\nhead ${out.head}\n`,
+          out.chain_ok
+            ? `${paint("green", "chain ok")} (${out.verified_entries} entries)\n`
+            : `${paint("red", "CHAIN BROKEN")}\n`,
         );
-        if (out.chain_ok !== undefined) {
-          process.stdout.write(
-            out.chain_ok
-              ? `${paint("green", "chain ok")} (${out.verified_entries} entries)\n`
-              : `${paint("red", "CHAIN BROKEN")}\n`,
-          );
-          for (const p of out.problems ?? []) process.stdout.write(`  entry ${p.seq}: ${p.message}\n`);
-        }
+        for (const p of out.problems ?? []) process.stdout.write(`  entry ${p.seq}: ${p.message}\n`);
       }
-      return out.chain_ok === false ? EXIT.integrity : EXIT.ok;
-    } finally {
-      ctx.ledger.close();
     }
+    return out.chain_ok === false ? EXIT.integrity : EXIT.ok;
   },
 };

@@ -1,7 +1,8 @@
 import { reportToMarkdown } from "../../core/compare/markdown.js";
-import { compareMetricsInput, compareMetricsReport } from "../../operations/compare-metrics.js";
+import { compareMetricsTool } from "../../mcp/tools/compare-metrics.js";
+import { compareMetricsInput } from "../../operations/compare-metrics.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { operate } from "../operate.js";
 import { printJson } from "../output.js";
 
 export const compareCommand: Command = {
@@ -16,14 +17,9 @@ ${COMMON_HELP}`,
   positionals: { min: 1, max: 1 },
   async run(args) {
     const input = compareMetricsInput.parse({ deployment_id: args.positionals[0], at: str(args, "at") });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
-    try {
-      const report = compareMetricsReport(ctx, input);
-      if (flag(args, "json")) printJson(report);
-      else process.stdout.write(`${reportToMarkdown(report)}\n`);
-      return 0;
-    } finally {
-      ctx.ledger.close();
-    }
+    const report = await operate(args, compareMetricsTool, input);
+    if (flag(args, "json")) printJson(report);
+    else process.stdout.write(`${reportToMarkdown(report)}\n`);
+    return 0;
   },
 };

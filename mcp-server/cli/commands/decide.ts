@@ -1,6 +1,7 @@
-import { decide, decideInput } from "../../operations/decide.js";
+import { decideTool } from "../../mcp/tools/decide.js";
+import { decideInput } from "../../operations/decide.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { operate } from "../operate.js";
 import { EXIT, paint, printJson } from "../output.js";
 
 export const verdictExit = { promote: EXIT.ok, hold: EXIT.hold, rollback: EXIT.rollback } as const;
@@ -17,23 +18,18 @@ ${COMMON_HELP}`,
   positionals: { min: 1, max: 1 },
   async run(args) {
     const input = decideInput.parse({ deployment_id: args.positionals[0], at: str(args, "at") });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-    try {
-      const out = decide(ctx, input);
-      if (flag(args, "json")) printJson(out);
-      else {
-        const color = out.verdict === "promote" ? "green" : out.verdict === "rollback" ? "red" : "yellow";
-        const lines = [
-          `${paint(color, out.verdict.toUpperCase())}  ${out.deployment_id} step ${out.step} (${out.percent}%)  decision #${out.decision_id}`,
-        ];
-        for (const [i, r] of out.reasons.entries()) lines.push(`  - [${out.reason_codes[i]}] ${r}`);
-        if (out.advice) lines.push(`  advice: ${out.advice.message}`);
-        lines.push(`next check by ${out.next_check_at}`);
-        process.stdout.write(`${lines.join("\n")}\n`);
-      }
-      return verdictExit[out.verdict];
-    } finally {
-      ctx.ledger.close();
+    const out = await operate(args, decideTool, input);
+    if (flag(args, "json")) printJson(out);
+    else {
+      const color = out.verdict === "promote" ? "green" : out.verdict === "rollback" ? "red" : "yellow";
+      const lines = [
+        `${paint(color, out.verdict.toUpperCase())}  ${out.deployment_id} step ${out.step} (${out.percent}%)  decision #${out.decision_id}`,
+      ];
+      for (const [i, r] of out.reasons.entries()) lines.push(`  - [${out.reason_codes[i]}] ${r}`);
+      if (out.advice) lines.push(`  advice: ${out.advice.message}`);
+      lines.push(`next check by ${out.next_check_at}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
     }
+    return verdictExit[out.verdict];
   },
 };

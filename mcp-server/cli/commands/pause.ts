@@ -1,6 +1,8 @@
-import { pauseDeployment, pauseResumeInput, resumeDeployment } from "../../operations/pause-resume.js";
+import { pauseDeploymentTool } from "../../mcp/tools/pause-deployment.js";
+import { resumeDeploymentTool } from "../../mcp/tools/resume-deployment.js";
+import { pauseResumeInput } from "../../operations/pause-resume.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
 
 function pauseOrResume(pause: boolean): Command {
@@ -23,18 +25,13 @@ ${COMMON_HELP}`,
         reason,
         at: str(args, "at"),
       });
-      const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-      try {
-        const out = pause ? pauseDeployment(ctx, input) : resumeDeployment(ctx, input);
-        if (flag(args, "json")) printJson(out);
-        else
-          process.stdout.write(
-            `${out.deployment_id} ${out.moved ? "is now" : "was already"} ${out.state} at ${out.percent}%\n`,
-          );
-        return 0;
-      } finally {
-        ctx.ledger.close();
-      }
+      const out = await operate(args, pause ? pauseDeploymentTool : resumeDeploymentTool, input);
+      if (flag(args, "json")) printJson(out);
+      else
+        process.stdout.write(
+          `${out.deployment_id} ${out.moved ? "is now" : "was already"} ${out.state} at ${out.percent}%\n`,
+        );
+      return 0;
     },
   };
 }

@@ -1,6 +1,7 @@
-import { promoteStep, promoteStepInput } from "../../operations/promote-step.js";
+import { promoteStepTool } from "../../mcp/tools/promote-step.js";
+import { promoteStepInput } from "../../operations/promote-step.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
 
 export const promoteCommand: Command = {
@@ -31,21 +32,16 @@ ${COMMON_HELP}`,
       override: override === undefined ? undefined : { reason: override },
       at: str(args, "at"),
     });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-    try {
-      const out = promoteStep(ctx, input);
-      if (flag(args, "json")) printJson(out);
-      else if (!out.moved)
-        process.stdout.write(
-          `${out.deployment_id} is already at step ${out.step} (${out.percent}%): nothing to do\n`,
-        );
-      else
-        process.stdout.write(
-          `${out.deployment_id} promoted to step ${out.step}: ${out.percent}%${out.state === "completed" ? " (completed)" : ""}${out.override ? " by override" : ""}\n`,
-        );
-      return 0;
-    } finally {
-      ctx.ledger.close();
-    }
+    const out = await operate(args, promoteStepTool, input);
+    if (flag(args, "json")) printJson(out);
+    else if (!out.moved)
+      process.stdout.write(
+        `${out.deployment_id} is already at step ${out.step} (${out.percent}%): nothing to do\n`,
+      );
+    else
+      process.stdout.write(
+        `${out.deployment_id} promoted to step ${out.step}: ${out.percent}%${out.state === "completed" ? " (completed)" : ""}${out.override ? " by override" : ""}\n`,
+      );
+    return 0;
   },
 };

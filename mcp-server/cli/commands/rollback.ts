@@ -1,6 +1,7 @@
-import { rollback, rollbackInput } from "../../operations/rollback.js";
+import { rollbackTool } from "../../mcp/tools/rollback.js";
+import { rollbackInput } from "../../operations/rollback.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
 
 export const rollbackCommand: Command = {
@@ -18,19 +19,14 @@ ${COMMON_HELP}`,
     if (!reason)
       throw new UsageError("--reason TEXT is required: say why (it is logged and sent to the author)");
     const input = rollbackInput.parse({ deployment_id: args.positionals[0], reason, at: str(args, "at") });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-    try {
-      const out = rollback(ctx, input);
-      if (flag(args, "json")) printJson(out);
-      else
-        process.stdout.write(
-          out.moved
-            ? `${out.deployment_id} rolled back to 0% from step ${out.step}\n`
-            : `${out.deployment_id} was already rolled back\n`,
-        );
-      return 0;
-    } finally {
-      ctx.ledger.close();
-    }
+    const out = await operate(args, rollbackTool, input);
+    if (flag(args, "json")) printJson(out);
+    else
+      process.stdout.write(
+        out.moved
+          ? `${out.deployment_id} rolled back to 0% from step ${out.step}\n`
+          : `${out.deployment_id} was already rolled back\n`,
+      );
+    return 0;
   },
 };

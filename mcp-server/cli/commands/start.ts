@@ -1,7 +1,9 @@
-import { startDeployment, startDeploymentInput } from "../../operations/start-deployment.js";
+import { startDeploymentTool } from "../../mcp/tools/start-deployment.js";
+import { startDeploymentInput } from "../../operations/start-deployment.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { isRemote, operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
+import { policyForServer } from "../remote.js";
 
 export const startCommand: Command = {
   name: "start",
@@ -25,23 +27,19 @@ ${COMMON_HELP}`,
     if (!policy) throw new UsageError("--policy FILE is required");
     const input = startDeploymentInput.parse({
       deployment_id: args.positionals[0],
-      policy,
+      // A shared server reads no files of ours: send the policy itself.
+      policy: isRemote(args) ? policyForServer(policy) : policy,
       service: str(args, "service"),
       version: str(args, "version"),
       author: str(args, "author"),
       at: str(args, "at"),
     });
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-    try {
-      const out = startDeployment(ctx, input);
-      if (flag(args, "json")) printJson(out);
-      else
-        process.stdout.write(
-          `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,
-        );
-      return 0;
-    } finally {
-      ctx.ledger.close();
-    }
+    const out = await operate(args, startDeploymentTool, input);
+    if (flag(args, "json")) printJson(out);
+    else
+      process.stdout.write(
+        `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,
+      );
+    return 0;
   },
 };

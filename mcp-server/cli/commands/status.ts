@@ -1,6 +1,7 @@
-import { deploymentStatus, listDeploymentSummaries } from "../../operations/deployment-status.js";
-import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
-import { openContext } from "../context.js";
+import { deploymentStatusTool } from "../../mcp/tools/deployment-status.js";
+import { listDeploymentsTool } from "../../mcp/tools/list-deployments.js";
+import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS } from "../command.js";
+import { operate } from "../operate.js";
 import { EXIT, paint, printJson, table } from "../output.js";
 
 const stateExit = {
@@ -21,53 +22,48 @@ ${COMMON_HELP}`,
   options: { ...LEDGER_OPTIONS, all: { type: "boolean" } },
   positionals: { min: 0, max: 1 },
   async run(args) {
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access: "read" });
-    try {
-      const id = args.positionals[0];
-      if (!id) {
-        const out = listDeploymentSummaries(ctx, { active_only: !flag(args, "all") });
-        if (flag(args, "json")) printJson(out);
-        else if (out.deployments.length === 0)
-          process.stdout.write(`no ${flag(args, "all") ? "" : "active "}deployments\n`);
-        else {
-          process.stdout.write(
-            `${table(
-              ["deployment", "service", "state", "step", "percent", "last event"],
-              out.deployments.map((d) => [
-                d.deployment_id,
-                d.service,
-                d.state,
-                d.step,
-                `${d.percent}%`,
-                d.last_event_at,
-              ]),
-            )}\n`,
-          );
-        }
-        return EXIT.ok;
-      }
-      const s = deploymentStatus(ctx, { deployment_id: id });
-      if (flag(args, "json")) printJson(s);
+    const id = args.positionals[0];
+    if (!id) {
+      const out = await operate(args, listDeploymentsTool, { active_only: !flag(args, "all"), limit: 50 });
+      if (flag(args, "json")) printJson(out);
+      else if (out.deployments.length === 0)
+        process.stdout.write(`no ${flag(args, "all") ? "" : "active "}deployments\n`);
       else {
-        const color = s.state === "rolled_back" ? "red" : s.state === "completed" ? "green" : "yellow";
-        const lines = [
-          `${paint("bold", s.deployment_id)}  ${s.service}${s.version ? ` ${s.version}` : ""}  ${paint(color, s.state)}`,
-          `step ${s.step} of ${s.ladder.length - 1}: ${s.percent}% canary   ladder ${s.ladder.map((r) => `${r.percent}%`).join(" > ")}`,
-          `step started ${s.step_started_at}${s.window_ends_at ? `, window ends ${s.window_ends_at}` : ""}`,
-        ];
-        if (s.latest_decision) {
-          const d = s.latest_decision;
-          lines.push(
-            `latest decision #${d.decision_id}: ${d.verdict} (step ${d.step}, ${d.decided_at}${d.fresh ? "" : ", stale"})`,
-          );
-          for (const r of d.reasons) lines.push(`  - ${r}`);
-        } else lines.push("no decision yet");
-        lines.push(`audit head ${s.audit_head}`);
-        process.stdout.write(`${lines.join("\n")}\n`);
+        process.stdout.write(
+          `${table(
+            ["deployment", "service", "state", "step", "percent", "last event"],
+            out.deployments.map((d) => [
+              d.deployment_id,
+              d.service,
+              d.state,
+              d.step,
+              `${d.percent}%`,
+              d.last_event_at,
+            ]),
+          )}\n`,
+        );
       }
-      return stateExit[s.state];
-    } finally {
-      ctx.ledger.close();
+      return EXIT.ok;
     }
+    const s = await operate(args, deploymentStatusTool, { deployment_id: id });
+    if (flag(args, "json")) printJson(s);
+    else {
+      const color = s.state === "rolled_back" ? "red" : s.state === "completed" ? "green" : "yellow";
+      const lines = [
+        `${paint("bold", s.deployment_id)}  ${s.service}${s.version ? ` ${s.version}` : ""}  ${paint(color, s.state)}`,
+        `step ${s.step} of ${s.ladder.length - 1}: ${s.percent}% canary   ladder ${s.ladder.map((r) => `${r.percent}%`).join(" > ")}`,
+        `step started ${s.step_started_at}${s.window_ends_at ? `, window ends ${s.window_ends_at}` : ""}`,
+      ];
+      if (s.latest_decision) {
+        const d = s.latest_decision;
+        lines.push(
+          `latest decision #${d.decision_id}: ${d.verdict} (step ${d.step}, ${d.decided_at}${d.fresh ? "" : ", stale"})`,
+        );
+        for (const r of d.reasons) lines.push(`  - ${r}`);
+      } else lines.push("no decision yet");
+      lines.push(`audit head ${s.audit_head}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    }
+    return stateExit[s.state];
   },
 };

@@ -1,7 +1,9 @@
+import { tickTool } from "../../mcp/tools/tick.js";
 import { deliverDue } from "../../notify/deliver.js";
 import { tickAll } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
+import { isRemote, operate } from "../operate.js";
 import { EXIT, printJson, table, UsageError } from "../output.js";
 
 export const tickCommand: Command = {
@@ -19,13 +21,18 @@ ${COMMON_HELP}`,
     const flushSeconds = Number(str(args, "flush-seconds") ?? 10);
     if (!(flushSeconds >= 0))
       throw new UsageError("--flush-seconds takes a number of seconds (0 to skip delivery)");
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+    // On a shared server the tick runs there, and the server delivers its own notifications.
+    const remote = isRemote(args);
+    const ctx = remote
+      ? undefined
+      : await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
-      const actions = tickAll(ctx, str(args, "at"));
-      const delivery = await deliverDue(ctx.ledger, {
-        now: Date.now(),
-        deadline: Date.now() + flushSeconds * 1000,
-      });
+      const actions = ctx
+        ? tickAll(ctx, str(args, "at"))
+        : (await operate(args, tickTool, { at: str(args, "at") })).actions;
+      const delivery = ctx
+        ? await deliverDue(ctx.ledger, { now: Date.now(), deadline: Date.now() + flushSeconds * 1000 })
+        : null;
       if (flag(args, "json")) printJson({ actions, notifications: delivery });
       else if (actions.length === 0) process.stdout.write("no active deployments\n");
       else {
@@ -46,7 +53,7 @@ ${COMMON_HELP}`,
       }
       return actions.some((a) => a.action === "rolled_back") ? EXIT.rollback : EXIT.ok;
     } finally {
-      ctx.ledger.close();
+      ctx?.ledger.close();
     }
   },
 };

@@ -13,6 +13,7 @@ import { recordMetricsTool } from "./record-metrics.js";
 import { resumeDeploymentTool } from "./resume-deployment.js";
 import { rollbackTool } from "./rollback.js";
 import { startDeploymentTool } from "./start-deployment.js";
+import { tickTool } from "./tick.js";
 import { validatePolicyTool } from "./validate-policy.js";
 
 /** Every tool the server offers, in the order clients list them. */
@@ -24,6 +25,7 @@ export const TOOLS: readonly ServerTool[] = [
   decideTool,
   promoteStepTool,
   rollbackTool,
+  tickTool,
   pauseDeploymentTool,
   resumeDeploymentTool,
   auditLogTool,
