@@ -7,6 +7,8 @@ export function healthySliceLines(opts: {
   minutes: number;
   seed?: number;
   instance?: string;
+  /** The canary's error rate (default 1%, as control's). */
+  canaryErrorRate?: number;
 }): string[] {
   const rnd = new Random(opts.seed ?? 7);
   const lines: string[] = [];
@@ -16,7 +18,8 @@ export function healthySliceLines(opts: {
       ["control", 2000],
     ] as const) {
       const requests = Math.max(1, Math.round(mean * (0.8 + 0.4 * rnd.uniform())));
-      const errors = Math.floor(requests * 0.01 * rnd.uniform() * 2);
+      const rate = cohort === "canary" ? (opts.canaryErrorRate ?? 0.01) : 0.01;
+      const errors = Math.min(requests, Math.floor(requests * rate * rnd.uniform() * 2));
       lines.push(
         JSON.stringify({
           ...(opts.deploymentId ? { deployment_id: opts.deploymentId } : {}),
