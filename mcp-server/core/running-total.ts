@@ -18,6 +18,11 @@ export interface CounterPoint {
 export const RUN_MIN = 12;
 /** A value at least this many of its own steps is "many slices' worth" (a counter that started long ago). */
 const STEPS_PER_VALUE = 20;
+/**
+ * Tiny steps alone are also what a large, smoothly growing service shows, so that shape needs a
+ * longer unbroken rise before it is called a running total.
+ */
+const RUN_MIN_TINY_STEPS = 20;
 
 export interface RunningTotalRun {
   from: number;
@@ -32,15 +37,31 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** Kendall's tau of xs against their order: +1 when they only grow, about 0 when they wander. */
+function trend(xs: number[]): number {
+  let score = 0;
+  for (let i = 0; i < xs.length; i++)
+    for (let j = i + 1; j < xs.length; j++) score += Math.sign(xs[j]! - xs[i]!);
+  return score / ((xs.length * (xs.length - 1)) / 2);
+}
+
 /** Whether one strictly rising run of consecutive slices looks like a running total. */
 function runLooksCumulative(run: CounterPoint[]): boolean {
   const steps = run.slice(1).map((p, i) => p.v - run[i]!.v);
-  // Tiny steps next to the value: every value holds many slices' worth of its own steps.
-  if (run.slice(1).every((p, i) => p.v >= STEPS_PER_VALUE * steps[i]!)) return true;
+  // Tiny steps next to the value: every value holds many slices' worth of its own steps, and the
+  // steps do not themselves keep growing (a smooth ramp's steps grow with it; a running total's
+  // steps are the per-slice traffic, which wanders).
+  if (
+    run.length >= RUN_MIN_TINY_STEPS &&
+    trend(steps.slice(0, 100)) < 0.6 &&
+    run.slice(1).every((p, i) => p.v >= STEPS_PER_VALUE * steps[i]!)
+  )
+    return true;
   // Steady steps while the value grows: traffic that grows has steps that grow with it.
   const half = steps.length >> 1;
   const stepGrowth = median(steps.slice(half)) / median(steps.slice(0, half));
-  const valueGrowth = run[run.length - 1]!.v / run[0]!.v;
+  const values = run.slice(1).map((p) => p.v);
+  const valueGrowth = median(values.slice(half)) / median(values.slice(0, half));
   return valueGrowth >= 1.5 && stepGrowth <= Math.sqrt(valueGrowth);
 }
 
