@@ -34,13 +34,30 @@ export function clockModeFrom(flags: CommonFlags, env: NodeJS.ProcessEnv = proce
   return mode;
 }
 
+/** How long a command waits for another writer's lock (CANARY_BUSY_TIMEOUT_MS, default 10 s) before exit 5. */
+export function busyTimeoutFrom(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CANARY_BUSY_TIMEOUT_MS;
+  if (raw === undefined || raw === "") return 10_000;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000)
+    throw new InvalidInputError(
+      "CANARY_BUSY_TIMEOUT_MS",
+      `expected a whole number of milliseconds from 0 to 600000, got ${JSON.stringify(raw)}`,
+    );
+  return ms;
+}
+
 /** Opens the ledger and builds the context every operation runs in. Close the ledger when done. */
 export async function openContext(
   flags: CommonFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<OperationContext> {
   const mode = clockModeFrom(flags, env);
-  const ledger = openLedger(ledgerPath(flags, env), { clockMode: mode, access: flags.access ?? "write" });
+  const ledger = openLedger(ledgerPath(flags, env), {
+    clockMode: mode,
+    access: flags.access ?? "write",
+    busyTimeoutMs: busyTimeoutFrom(env),
+  });
   const ctx: OperationContext = {
     ledger,
     clock: mode === "manual" ? manualClock : realClock,

@@ -10,11 +10,25 @@ export const cohortSchema = z.enum(COHORTS);
 export type Cohort = z.infer<typeof cohortSchema>;
 
 const count = z.number().int("must be a whole number").nonnegative("must not be negative");
+
+/** Limits at the door, so one hostile or broken sender cannot bloat the ledger or the judge. */
+export const SLICE_LIMITS = {
+  /** Bucket bounds per histogram (Prometheus histograms have tens; 1 000 is generous). */
+  histogramBounds: 1_000,
+  /** Bytes per NDJSON line (`canary ingest`, `canary replay`). */
+  lineBytes: 1_048_576,
+} as const;
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
 export const histogramSchema = z
   .strictObject({
-    bounds: z.array(finite).min(1, "needs at least one bucket bound"),
+    bounds: z
+      .array(finite)
+      .min(1, "needs at least one bucket bound")
+      .max(
+        SLICE_LIMITS.histogramBounds,
+        `has more than ${SLICE_LIMITS.histogramBounds} bucket bounds; merge buckets before sending`,
+      ),
     counts: z.array(count),
   })
   .superRefine((h, ctx) => {
@@ -69,6 +83,14 @@ export const sliceSchema = z
     counters: z.record(seriesNameSchema, count).optional(),
     histograms: z.record(seriesNameSchema, histogramSchema).optional(),
     moments: z.record(seriesNameSchema, momentsSchema).optional(),
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, "use 1-128 letters, digits, '.', '_', ':', '/' or '-'")
+      .optional()
+      .meta({
+        description:
+          "The pod, host or pusher that measured the slice: slices from different instances add up; a re-sent slice replaces only its own instance's contribution. Without it, a re-sent slice replaces the series.",
+      }),
     units: count
       .optional()
       .meta({ description: "Distinct units (users) seen in the slice; used by the split check." }),

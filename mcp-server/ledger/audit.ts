@@ -44,14 +44,26 @@ interface AuditRow {
 }
 
 /** What the entry hash covers: everything but the hashes themselves. */
+/** Stored details as written, or undefined when the bytes no longer parse (a damaged entry). */
+function storedDetails(detailsJson: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(detailsJson) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 function hashedBody(row: Omit<AuditRow, "entry_hash" | "hmac">): string {
+  const details = storedDetails(row.details_json);
+  // Unreadable details can never hash to the recorded hash: verify reports the entry as edited.
+  if (details === undefined) return `unreadable:${row.details_json}`;
   return canonicalJson({
     seq: row.seq,
     deployment_id: row.deployment_id,
     at: row.at,
     actor: row.actor,
     action: row.action,
-    details: JSON.parse(row.details_json) as unknown,
+    details,
     prev_hash: row.prev_hash,
   });
 }
@@ -106,7 +118,9 @@ function toEntry(row: AuditRow): AuditEntry {
     at: new Date(row.at).toISOString(),
     actor: row.actor,
     action: row.action,
-    details: JSON.parse(row.details_json) as Record<string, unknown>,
+    details: storedDetails(row.details_json) ?? {
+      unreadable: "the stored details are damaged (not valid JSON); run canary audit --verify",
+    },
     prev_hash: row.prev_hash,
     entry_hash: row.entry_hash,
   };
@@ -245,7 +259,7 @@ export function verifyLedger(
     if (!started.has(row.deployment_id)) {
       started.set(row.deployment_id, {
         seq: row.seq,
-        hash: (JSON.parse(row.details_json) as { policy_sha256?: unknown }).policy_sha256,
+        hash: storedDetails(row.details_json)?.policy_sha256,
       });
     }
   }

@@ -112,6 +112,14 @@ export function listDeployments(
   return rows.map(toRecord);
 }
 
+/** Every deployment still in canary or paused, by id: loops must cover all of them, never a page. */
+export function activeDeploymentIds(ledger: Ledger): string[] {
+  return sqlOf(ledger)
+    .prepare("SELECT id FROM deployments WHERE state IN ('canary','paused') ORDER BY id")
+    .pluck()
+    .all() as string[];
+}
+
 export function activeDeploymentOfService(ledger: Ledger, service: string): string | undefined {
   const db = sqlOf(ledger);
   return db

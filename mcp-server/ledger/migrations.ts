@@ -116,6 +116,33 @@ CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 `,
   },
+  {
+    version: 2,
+    name: "slice instances",
+    // Slices from several pods for the same (cohort, t, segment, series) add up: each instance's
+    // contribution is its own row. Existing rows become the no-instance contribution ('').
+    sql: `
+CREATE TABLE metric_series_v2 (
+  deployment_id TEXT NOT NULL REFERENCES deployments(id),
+  cohort        TEXT NOT NULL CHECK (cohort IN ('canary','control','excluded')),
+  t             INTEGER NOT NULL,
+  dims_key      TEXT NOT NULL,
+  series        TEXT NOT NULL,
+  instance      TEXT NOT NULL DEFAULT '',
+  kind          TEXT NOT NULL CHECK (kind IN ('counter','histogram','moments','units')),
+  value_json    TEXT NOT NULL,
+  recorded_at   INTEGER NOT NULL,
+  PRIMARY KEY (deployment_id, cohort, t, dims_key, series, instance)
+) STRICT, WITHOUT ROWID;
+INSERT INTO metric_series_v2 (deployment_id, cohort, t, dims_key, series, instance, kind, value_json, recorded_at)
+  SELECT deployment_id, cohort, t, dims_key, series, '', kind, value_json, recorded_at FROM metric_series;
+DROP TABLE metric_series;
+ALTER TABLE metric_series_v2 RENAME TO metric_series;
+-- Few rows carry an instance; this finds them without a scan (a re-sent slice without instance
+-- must clear them).
+CREATE INDEX metric_series_instances ON metric_series(deployment_id) WHERE instance <> '';
+`,
+  },
 ];
 
 /** The schema version a ledger is at, and the one this build writes. */

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
@@ -94,11 +94,9 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
   if (path !== ":memory:") checkFile(path, access);
   let db: Database;
   try {
-    db = new BetterSqlite3(path, {
-      timeout: options.busyTimeoutMs ?? 10_000,
-      readonly: readOnly,
-      fileMustExist: readOnly,
-    });
+    db = readOnly
+      ? openReadOnly(path, options.busyTimeoutMs ?? 10_000)
+      : new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 10_000 });
   } catch (error) {
     throw ledgerError(error, path);
   }
@@ -177,6 +175,31 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
     db.close();
     throw ledgerError(error, path);
   }
+}
+
+/**
+ * A read-only connection. Reading a WAL ledger needs its shared-memory file, which SQLite cannot
+ * create where the reader may not write (an auditor's account, a read-only mount). With no
+ * writer's WAL beside the file, everything committed is in the file itself, so the reader then
+ * reads a snapshot of the file in memory instead of failing.
+ */
+function openReadOnly(path: string, timeout: number): Database {
+  const db = new BetterSqlite3(path, { timeout, readonly: true, fileMustExist: true });
+  try {
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return db;
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: unknown }).code;
+    const cannotShare =
+      typeof code === "string" && (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN"));
+    if (!cannotShare || existsSync(`${path}-wal`)) throw error;
+  }
+  const image = readFileSync(path);
+  // Bytes 18-19 say WAL; an in-memory image is read as a plain (rollback-journal) database.
+  image[18] = 1;
+  image[19] = 1;
+  return new BetterSqlite3(image, { readonly: true });
 }
 
 function requireCurrentSchema(db: Database, path: string): void {

@@ -4,8 +4,10 @@ import type { Cohort, Histogram, Moments } from "../core/slice.js";
 import { sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
-// Slices are stored one row per (deployment, cohort, slice start, segment, series): re-sending a
-// series replaces it (retries are safe) and a series left out of a re-sent slice is kept.
+// Slices are stored one row per (deployment, cohort, slice start, segment, series, instance):
+// contributions of different instances add up when read; re-sending a series replaces its own
+// instance's contribution (retries are safe), or the whole series when the slice names no
+// instance; a series left out of a re-sent slice is kept.
 
 export type SeriesValue =
   | { kind: "counter"; value: number }
@@ -19,34 +21,52 @@ export interface SeriesRow {
   t: number;
   dimsKey: string;
   series: string;
+  /** The pod or pusher that measured it; undefined replaces every instance's contribution. */
+  instance?: string;
   value: SeriesValue;
 }
 
 /** The series name under which a slice's `units` count is kept. */
 export const UNITS_SERIES = "@units";
 
-// Ingest calls this once per slice: prepare the statement once per connection, not per call.
-const upsertStatements = new WeakMap<Database, Statement>();
+interface WriteStatements {
+  upsert: Statement;
+  clearSeries: Statement;
+}
+
+// Ingest calls this once per slice: prepare the statements once per connection, not per call.
+const writeStatements = new WeakMap<Database, WriteStatements>();
+
+function statementsOf(db: Database): WriteStatements {
+  let stmts = writeStatements.get(db);
+  if (!stmts) {
+    stmts = {
+      upsert: db.prepare(
+        `INSERT INTO metric_series (deployment_id, cohort, t, dims_key, series, instance, kind, value_json, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (deployment_id, cohort, t, dims_key, series, instance) DO UPDATE SET
+           kind = excluded.kind, value_json = excluded.value_json, recorded_at = excluded.recorded_at`,
+      ),
+      clearSeries: db.prepare(
+        "DELETE FROM metric_series WHERE deployment_id = ? AND cohort = ? AND t = ? AND dims_key = ? AND series = ?",
+      ),
+    };
+    writeStatements.set(db, stmts);
+  }
+  return stmts;
+}
 
 export function upsertSeries(ledger: Ledger, rows: SeriesRow[], recordedAt: number): void {
-  const db = sqlOf(ledger);
-  let stmt = upsertStatements.get(db);
-  if (!stmt) {
-    stmt = db.prepare(
-      `INSERT INTO metric_series (deployment_id, cohort, t, dims_key, series, kind, value_json, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (deployment_id, cohort, t, dims_key, series) DO UPDATE SET
-         kind = excluded.kind, value_json = excluded.value_json, recorded_at = excluded.recorded_at`,
-    );
-    upsertStatements.set(db, stmt);
-  }
+  const { upsert, clearSeries } = statementsOf(sqlOf(ledger));
   for (const r of rows) {
-    stmt.run(
+    if (r.instance === undefined) clearSeries.run(r.deploymentId, r.cohort, r.t, r.dimsKey, r.series);
+    upsert.run(
       r.deploymentId,
       r.cohort,
       r.t,
       r.dimsKey,
       r.series,
+      r.instance ?? "",
       r.value.kind,
       JSON.stringify(r.value.value),
       recordedAt,
@@ -72,7 +92,7 @@ export function loadSlices(
   const db = sqlOf(ledger);
   const rows = db
     .prepare(
-      "SELECT cohort, t, dims_key, series, kind, value_json FROM metric_series WHERE deployment_id = ? AND t < ? ORDER BY t, cohort, dims_key, series",
+      "SELECT cohort, t, dims_key, series, kind, value_json FROM metric_series WHERE deployment_id = ? AND t < ? ORDER BY t, cohort, dims_key, series, instance",
     )
     .all(deploymentId, before) as StoredRow[];
   const slices: StoredSlice[] = [];
@@ -83,13 +103,28 @@ export function loadSlices(
       if (r.dims_key) current.dims = Object.fromEntries(JSON.parse(r.dims_key) as [string, string][]);
       slices.push(current);
     }
+    // Rows of one series from several instances add up (histograms and moments element-wise).
     const value = JSON.parse(r.value_json) as unknown;
-    if (r.kind === "counter") current.counters[r.series] = value as number;
-    else if (r.kind === "histogram") current.histograms[r.series] = value as Histogram;
-    else if (r.kind === "moments") current.moments[r.series] = value as Moments;
-    else current.units = value as number;
+    if (r.kind === "counter")
+      current.counters[r.series] = (current.counters[r.series] ?? 0) + (value as number);
+    else if (r.kind === "histogram")
+      current.histograms[r.series] = addHistograms(current.histograms[r.series], value as Histogram);
+    else if (r.kind === "moments")
+      current.moments[r.series] = addMoments(current.moments[r.series], value as Moments);
+    else current.units = (current.units ?? 0) + (value as number);
   }
   return slices;
+}
+
+function addHistograms(a: Histogram | undefined, b: Histogram): Histogram {
+  if (!a) return b;
+  // Bounds are the same for the whole deployment (enforced at the door).
+  return { bounds: a.bounds, counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)) };
+}
+
+function addMoments(a: Moments | undefined, b: Moments): Moments {
+  if (!a) return b;
+  return { n: a.n + b.n, sum: a.sum + b.sum, sum_sq: a.sum_sq + b.sum_sq };
 }
 
 /** What a series already looks like in the ledger: its kind, histogram bounds, and whether it is segmented. */
@@ -131,4 +166,29 @@ export function latestSliceTime(ledger: Ledger, deploymentId: string): number | 
       | number
       | null) ?? undefined
   );
+}
+
+/** A stored counter contribution (one instance's), for the running-total check at the door. */
+export interface StoredCounter {
+  cohort: Cohort;
+  dims_key: string;
+  series: string;
+  instance: string;
+  t: number;
+  value: number;
+}
+
+/** Stored counter contributions of a deployment with from <= t <= to, oldest first. */
+export function countersBetween(
+  ledger: Ledger,
+  deploymentId: string,
+  from: number,
+  to: number,
+): StoredCounter[] {
+  return sqlOf(ledger)
+    .prepare(
+      `SELECT cohort, dims_key, series, instance, t, CAST(value_json AS REAL) AS value FROM metric_series
+       WHERE deployment_id = ? AND kind = 'counter' AND t BETWEEN ? AND ? ORDER BY t`,
+    )
+    .all(deploymentId, from, to) as StoredCounter[];
 }

@@ -1,10 +1,12 @@
-import { InvalidInputError } from "../core/errors.js";
+import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { parseSliceLine } from "../core/slice-line.js";
 import { appendAudit } from "../ledger/audit.js";
 import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
-import { type SeriesShape, seriesShapes, upsertSeries } from "../ledger/slices.js";
+import { commitStage, dropStage, openStage, stagedSpan, stageRows } from "../ledger/ingest-stage.js";
+import { type SeriesRow, type SeriesShape, seriesShapes } from "../ledger/slices.js";
 import type { OperationContext } from "./context.js";
 import { sliceRows } from "./record-metrics.js";
+import { IncomingCounters } from "./running-totals.js";
 
 export interface IngestSummary {
   lines: number;
@@ -13,10 +15,24 @@ export interface IngestSummary {
   deployments: Record<string, number>;
 }
 
+interface Target {
+  d: DeploymentRecord;
+  /** Stored shapes plus what the stream has added so far (sliceRows keeps it up to date). */
+  shapes: Map<string, SeriesShape>;
+  /** The shapes the stream itself uses, to re-check against stored ones written meanwhile. */
+  streamShapes: Map<string, SeriesShape>;
+  counters: IncomingCounters;
+}
+
+// Rows staged per temp-table transaction: bounded memory, few transactions.
+const STAGE_BATCH = 2_000;
+
 /**
- * Streams NDJSON slices into the ledger, all or nothing for the whole stream, in constant memory:
- * each line is validated and written as it arrives inside one transaction. A bad line stops the
- * ingest naming its line number and field; nothing of the stream is kept.
+ * Streams NDJSON slices into the ledger, all or nothing for the whole stream. Each line is read
+ * and checked as it arrives and staged in a temp table (no lock on the ledger, bounded memory);
+ * at the end one short write transaction moves everything in, after re-checking the deployments
+ * (a rollback that came meanwhile, series another writer stored). A bad line stops the ingest
+ * naming its line number and field; nothing of the stream is kept.
  */
 export async function ingestSlices(
   ctx: OperationContext,
@@ -25,9 +41,12 @@ export async function ingestSlices(
 ): Promise<IngestSummary> {
   const ledger = ctx.ledger;
   const summary: IngestSummary = { lines: 0, slices: 0, series_written: 0, deployments: {} };
-  const deployments = new Map<string, { d: DeploymentRecord; shapes: Map<string, SeriesShape> }>();
+  const targets = new Map<string, Target>();
   const now = ctx.clock.mode === "real" ? ctx.clock.now() : undefined;
-  return ctx.ledger.writeAsync(async () => {
+  const storedAt = ledger.changeToken();
+  let batch: { row: SeriesRow; recordedAt: number }[] = [];
+  openStage(ledger);
+  try {
     for await (const raw of lines) {
       summary.lines++;
       const slice = parseSliceLine(raw, summary.lines);
@@ -45,11 +64,15 @@ export async function ingestSlices(
           `is ${slice.deployment_id}, but --deployment says ${opts.deploymentId}`,
         );
       }
-      let target = deployments.get(id);
+      let target = targets.get(id);
       if (!target) {
-        const d = getDeployment(ledger, id);
-        target = { d, shapes: seriesShapes(ledger, id) };
-        deployments.set(id, target);
+        target = ledger.read(() => ({
+          d: getDeployment(ledger, id),
+          shapes: seriesShapes(ledger, id),
+          streamShapes: new Map(),
+          counters: new IncomingCounters(),
+        }));
+        targets.set(id, target);
       }
       const rows = sliceRows(
         target.d,
@@ -58,26 +81,81 @@ export async function ingestSlices(
         now,
         (_, field) => `${where}: ${field}`,
       );
-      upsertSeries(ledger, rows, now ?? target.d.last_event_at);
+      for (const r of rows) {
+        const shape = target.shapes.get(r.series);
+        if (shape) target.streamShapes.set(r.series, shape);
+        batch.push({ row: r, recordedAt: now ?? target.d.last_event_at });
+      }
+      target.counters.add(rows, where);
+      if (batch.length >= STAGE_BATCH) {
+        stageRows(ledger, batch);
+        batch = [];
+      }
       summary.slices++;
       summary.series_written += rows.length;
       summary.deployments[id] = (summary.deployments[id] ?? 0) + 1;
       if (summary.slices % 5000 === 0) opts.onProgress?.(summary);
     }
-    for (const [id, count] of Object.entries(summary.deployments)) {
-      const d = deployments.get(id)!.d;
-      appendAudit(
-        ledger,
-        {
-          deploymentId: id,
-          at: now ?? d.last_event_at,
-          actor: ctx.actor,
-          action: "ingest",
-          details: { slices: count, lines: summary.lines },
-        },
-        ctx.auditHmacKey,
+    stageRows(ledger, batch);
+    batch = [];
+    ledger.read(() => {
+      for (const t of targets.values()) t.counters.refuse(ledger, t.d);
+    });
+    ledger.write(() => {
+      const latest = stagedSpan(ledger);
+      const changedMeanwhile = ledger.changeToken() !== storedAt;
+      for (const [id, target] of targets) {
+        const d = getDeployment(ledger, id);
+        const last = latest.get(id);
+        if (d.ended_at !== null && last !== undefined && last >= d.ended_at) {
+          throw new RefusedError(
+            "deployment_ended",
+            `deployment ${id} ended (${d.state}) at ${new Date(d.ended_at).toISOString()} while this file was read, and the file holds slices from after that; nothing was stored`,
+          );
+        }
+        if (changedMeanwhile) refuseShapesChanged(id, target.streamShapes, seriesShapes(ledger, id));
+      }
+      commitStage(ledger);
+      for (const [id, count] of Object.entries(summary.deployments)) {
+        const d = targets.get(id)!.d;
+        appendAudit(
+          ledger,
+          {
+            deploymentId: id,
+            at: now ?? d.last_event_at,
+            actor: ctx.actor,
+            action: "ingest",
+            details: { slices: count, lines: summary.lines },
+          },
+          ctx.auditHmacKey,
+        );
+      }
+    });
+    return summary;
+  } finally {
+    dropStage(ledger);
+  }
+}
+
+/** Another writer stored a series while the stream was read: its shape must still agree. */
+function refuseShapesChanged(
+  id: string,
+  stream: Map<string, SeriesShape>,
+  stored: Map<string, SeriesShape>,
+): void {
+  for (const [series, mine] of stream) {
+    const theirs = stored.get(series);
+    if (!theirs) continue;
+    const sameBounds =
+      mine.bounds === undefined ||
+      theirs.bounds === undefined ||
+      (mine.bounds.length === theirs.bounds.length && mine.bounds.every((b, i) => b === theirs.bounds![i]));
+    const mixed = (mine.segmented && theirs.whole) || (mine.whole && theirs.segmented);
+    if (theirs.kind !== mine.kind || !sameBounds || mixed) {
+      throw new RefusedError(
+        "concurrent_change",
+        `while this file was read, another writer stored series ${series} of deployment ${id} in a shape this file does not match (kind, bounds or segments); nothing was stored. Check the data and retry`,
       );
     }
-    return summary;
-  });
+  }
 }

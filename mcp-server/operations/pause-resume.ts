@@ -24,8 +24,8 @@ type PauseResumeOutput = z.infer<typeof pauseResumeOutput>;
 
 /**
  * Pausing freezes the ladder where it is: traffic stays at the current percent, decide holds with
- * `paused`, tick and watch do not act, promotion is refused. Rollback still works (the brake is
- * never locked). Resuming picks up where it stopped; the window keeps counting from the step start.
+ * `paused`, promotion is refused. The brake is never locked: rollback works, and tick and watch
+ * still look and roll back a proven regression under auto_rollback. Resuming picks up where it stopped; the window keeps counting from the step start.
  */
 function setPaused(
   ctx: OperationContext,

@@ -15,6 +15,7 @@ import {
   upsertSeries,
 } from "../ledger/slices.js";
 import { type OperationContext, resolveAt } from "./context.js";
+import { refuseRunningTotals } from "./running-totals.js";
 
 export const recordMetricsInput = z.strictObject({
   deployment_id: deploymentIdSchema,
@@ -77,13 +78,14 @@ export function sliceRows(
         `${at("t")}: ${s.t} is after the deployment ended (${new Date(d.ended_at).toISOString()})`,
       );
     }
+    refuseEventsAboveTrials(d, s, at);
     const key = dimsKey(s.dims);
     const push = (series: string, value: SeriesRow["value"], field: string) => {
-      const id = `${s.cohort}|${t}|${key}|${series}`;
+      const id = `${s.cohort}|${t}|${key}|${series}|${s.instance ?? ""}`;
       if (seen.has(id)) {
         throw new InvalidInputError(
           at(field),
-          `series ${series} for this cohort, time and segment appears twice in one call; send it once`,
+          `series ${series} for this cohort, time, segment and instance appears twice in one call; send it once`,
         );
       }
       seen.add(id);
@@ -115,7 +117,9 @@ export function sliceRows(
       const next: SeriesShape = shape ?? { kind: value.kind, segmented: key !== "", whole: key === "" };
       if (value.kind === "histogram" && !next.bounds) next.bounds = value.value.bounds;
       shapes.set(series, next);
-      rows.push({ deploymentId: d.id, cohort: s.cohort, t, dimsKey: key, series, value });
+      const row: SeriesRow = { deploymentId: d.id, cohort: s.cohort, t, dimsKey: key, series, value };
+      if (s.instance !== undefined) row.instance = s.instance;
+      rows.push(row);
     };
     for (const [name, v] of Object.entries(s.counters ?? {}))
       push(name, { kind: "counter", value: v }, `counters.${name}`);
@@ -126,6 +130,21 @@ export function sliceRows(
     if (s.units !== undefined) push(UNITS_SERIES, { kind: "units", value: s.units }, "units");
   });
   return rows;
+}
+
+/** Events are a subset of trials: more errors than requests is a broken sender, never a rate. */
+function refuseEventsAboveTrials(d: DeploymentRecord, s: Slice, at: (field: string) => string): void {
+  for (const m of d.policy.metrics) {
+    if (m.type !== "ratio") continue;
+    const events = s.counters?.[m.events];
+    const trials = s.counters?.[m.trials];
+    if (events !== undefined && trials !== undefined && events > trials) {
+      throw new InvalidInputError(
+        at(`counters.${m.events}`),
+        `${m.events} = ${events} is greater than ${m.trials} = ${trials} in the same slice; metric ${m.name} counts ${m.events} among ${m.trials}, so it can never exceed it. Fix the sender`,
+      );
+    }
+  }
 }
 
 /** Stores slices all or nothing; a retry of the same (cohort, t, segment, series) replaces it. */
@@ -139,6 +158,7 @@ export function recordMetrics(ctx: OperationContext, input: RecordMetricsInput):
         ? resolveAt(ctx, input.at, d.last_event_at)
         : undefined;
     const rows = sliceRows(d, input.slices, seriesShapes(ledger, d.id), now);
+    refuseRunningTotals(ledger, d, rows);
     const recordedAt = now ?? d.last_event_at;
     upsertSeries(ledger, rows, recordedAt);
     const width = durationMs(d.policy.slice);

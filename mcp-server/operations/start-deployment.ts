@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { auditHead } from "../ledger/audit.js";
 import {
   activeDeploymentOfService,
   findDeployment,
@@ -46,6 +47,11 @@ export const startDeploymentOutput = z.object({
   policy_sha256: z.string(),
   started_at: z.string(),
   audit_head: z.string(),
+  moved: z
+    .boolean()
+    .describe(
+      "False when this id was already started with the same policy and version (a safe repeat: nothing changed)",
+    ),
 });
 export type StartDeploymentOutput = z.infer<typeof startDeploymentOutput>;
 
@@ -61,10 +67,25 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
   const first = policy.ladder[0]!;
   return ctx.ledger.write(() => {
     const ledger = ctx.ledger;
-    if (findDeployment(ledger, input.deployment_id)) {
+    const existing = findDeployment(ledger, input.deployment_id);
+    if (existing) {
+      // A retried CI step: same id, policy and version is the start that already happened.
+      if (existing.policy_sha256 === sha256 && existing.version === (input.version ?? null)) {
+        return {
+          deployment_id: existing.id,
+          state: existing.state,
+          step: existing.step,
+          percent: existing.percent,
+          service: existing.service,
+          policy_sha256: existing.policy_sha256,
+          started_at: new Date(existing.created_at).toISOString(),
+          audit_head: auditHead(ledger),
+          moved: false,
+        };
+      }
       throw new RefusedError(
         "deployment_exists",
-        `deployment ${input.deployment_id} already exists; ids are never reused, start a new one with another id`,
+        `deployment ${input.deployment_id} already exists with ${existing.policy_sha256 !== sha256 ? `another policy (sha256 ${existing.policy_sha256.slice(0, 12)}…)` : `version ${JSON.stringify(existing.version)}`}; ids are never reused: start the new one with another id (repeating the same start, same policy and version, is a safe no-op)`,
       );
     }
     const active = activeDeploymentOfService(ledger, policy.service);
@@ -125,6 +146,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       policy_sha256: sha256,
       started_at: new Date(at).toISOString(),
       audit_head: head,
+      moved: true,
     };
   });
 }

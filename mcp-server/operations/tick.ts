@@ -2,7 +2,7 @@ import { z } from "zod";
 import { durationMs } from "../core/duration.js";
 import { orNull } from "../core/nullable.js";
 import { type DecisionRecord, latestDecision } from "../ledger/decisions.js";
-import { type DeploymentRecord, getDeployment, listDeployments } from "../ledger/deployments.js";
+import { activeDeploymentIds, type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
 import { type OperationContext, resolveAt } from "./context.js";
 import { decide } from "./decide.js";
 import { windowEndsAt } from "./deployment-status.js";
@@ -61,7 +61,8 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
       percent: d.percent,
       next_due_at: null,
     };
-    if (d.state !== "canary") return result;
+    // A paused deployment is still looked at: pausing freezes the ladder, never the brake.
+    if (d.state !== "canary" && d.state !== "paused") return result;
 
     // A look is due at the next check; a hold that is due is looked at again.
     let onStep = decisionOnStep(ctx, d);
@@ -79,7 +80,7 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
     if (current) {
       result.verdict = current.verdict;
       result.reason_codes = current.reasons.map((r) => r.code);
-      if (current.verdict === "promote" && d.policy.auto_promote) {
+      if (current.verdict === "promote" && d.policy.auto_promote && d.state === "canary") {
         const moved = promoteStep(ctx, { deployment_id: d.id, expected_step: d.step, at: atArg });
         result.action = moved.state === "completed" ? "completed" : "promoted";
       } else if (current.verdict === "rollback" && d.policy.auto_rollback) {
@@ -97,17 +98,16 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
     result.step = d.step;
     result.percent = d.percent;
     result.next_due_at =
-      d.state === "canary" ? new Date(nextDueAt(d, decisionOnStep(ctx, d))).toISOString() : null;
+      d.state === "canary" || d.state === "paused"
+        ? new Date(nextDueAt(d, decisionOnStep(ctx, d))).toISOString()
+        : null;
     return result;
   });
 }
 
-/** One pass over every active deployment in the ledger. */
+/** One pass over every active deployment in the ledger (all of them, however many). */
 export function tickAll(ctx: OperationContext, at?: string): TickAction[] {
   // Check `at` once up front, so a bad one is refused even when nothing is active.
   if (at !== undefined) resolveAt(ctx, at, undefined);
-  return listDeployments(ctx.ledger, { activeOnly: true, limit: 500 })
-    .map((d) => d.id)
-    .sort()
-    .map((id) => tickDeployment(ctx, id, at));
+  return activeDeploymentIds(ctx.ledger).map((id) => tickDeployment(ctx, id, at));
 }

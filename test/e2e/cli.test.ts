@@ -161,7 +161,21 @@ describe("the canary CLI as CI runs it (built binary, subprocesses)", () => {
       ...base,
     ]);
     expect(started.code, started.stderr).toBe(0);
-    expect(runCli(["start", "d1", "--policy", policy, "--at", at(T0), ...base]).code).toBe(3);
+    // A retried start (same id, policy and version) is a safe repeat; another policy under the id is refused.
+    const restart = runCli(["start", "d1", "--policy", policy, "--at", at(T0), "--json", ...base]);
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(JSON.parse(restart.stdout)).toMatchObject({ deployment_id: "d1", moved: false, step: 0 });
+    const other = runCli([
+      "start",
+      "d1",
+      "--policy",
+      policyFile(tempDir(), { alpha: 0.01 }),
+      "--at",
+      at(T0),
+      ...base,
+    ]);
+    expect(other.code).toBe(3);
+    expect(other.stderr).toMatch(/deployment_exists.*another policy/);
     const bad = runCli([
       "start",
       "d2",

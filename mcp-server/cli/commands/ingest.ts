@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { boundedLines } from "../../core/slice-line.js";
 import { ingestSlices } from "../../operations/ingest.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
@@ -22,8 +22,7 @@ ${COMMON_HELP}`,
     const input = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
-      const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-      const summary = await ingestSlices(ctx, lines, {
+      const summary = await ingestSlices(ctx, boundedLines(input), {
         deploymentId: str(args, "deployment"),
         onProgress: (s) => process.stderr.write(`ingest: ${s.slices} slices (line ${s.lines})\n`),
       });

@@ -11,7 +11,7 @@ function pauseOrResume(pause: boolean): Command {
     name: verb,
     usage: `canary ${verb} ID --reason TEXT [--at TIME]
 
-${pause ? "Traffic stays at the current percent; decisions hold with `paused` (a proven regression still rolls back); tick and watch do not act." : "The step's window keeps counting from the step's start."}
+${pause ? "Traffic stays at the current percent; decisions hold with `paused`; tick and watch still look, and roll back a proven regression when the policy has auto_rollback, but never promote." : "The step's window keeps counting from the step's start."}
 Exit 0 when done or already ${pause ? "paused" : "running"}, 3 when the deployment has ended.
 
 ${COMMON_HELP}`,

@@ -1,11 +1,10 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { createAssigner } from "../../cohort-assigner.js";
 import { InvalidInputError } from "../../core/errors.js";
 import { parsePolicyText } from "../../core/policy/parse.js";
 import type { Slice } from "../../core/slice.js";
-import { parseSliceLine } from "../../core/slice-line.js";
+import { boundedLines, parseSliceLine } from "../../core/slice-line.js";
 import { openLedger } from "../../ledger/open.js";
 import { manualClock, type OperationContext } from "../../operations/context.js";
 import { replayDeployment } from "../../operations/replay.js";
@@ -16,10 +15,7 @@ import { EXIT, paint, printJson, table, UsageError } from "../output.js";
 async function readSlices(file: string): Promise<Slice[]> {
   const slices: Slice[] = [];
   let n = 0;
-  const lines = createInterface({
-    input: file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
+  const lines = boundedLines(file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" }));
   for await (const raw of lines) {
     const slice = parseSliceLine(raw, ++n);
     if (slice) slices.push(slice);

@@ -9,8 +9,10 @@ export const startCommand: Command = {
   name: "start",
   usage: `canary start ID --policy FILE [--service S] [--version V] [--author A] [--at TIME]
 
-Starts deployment ID at the first rung of the policy's ladder. Exit 0 when started,
-2 for bad input (invalid policy, bad id), 3 when refused (id exists, service busy).
+Starts deployment ID at the first rung of the policy's ladder. Exit 0 when started, or when
+ID was already started with the same policy and version (a retried CI step: nothing changes,
+"moved": false); 2 for bad input (invalid policy, bad id); 3 when refused (ID exists with another
+policy or version, service busy); 5 when the ledger stayed locked (safe to retry).
 
 ${COMMON_HELP}`,
   options: {
@@ -36,6 +38,10 @@ ${COMMON_HELP}`,
     });
     const out = await operate(args, startDeploymentTool, input);
     if (flag(args, "json")) printJson(out);
+    else if (!out.moved)
+      process.stdout.write(
+        `${out.deployment_id} was already started with this policy and version (${out.state} at ${out.percent}%): nothing changed\naudit head ${out.audit_head}\n`,
+      );
     else
       process.stdout.write(
         `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,

@@ -5,7 +5,7 @@ export const pauseDeploymentTool = defineTool({
   name: "pause_deployment",
   title: "Pause a deployment",
   description:
-    "Freezes the ladder where it is (traffic stays at the current percent): decisions hold with `paused` (a proven regression still rolls back), tick and watch do not act, promotion is refused. Rollback still works. Safe to repeat.",
+    "Freezes the ladder where it is (traffic stays at the current percent): decisions hold with `paused`, tick and watch still look and roll back a proven regression under auto_rollback, promotion is refused. Rollback still works. Safe to repeat.",
   input: pauseResumeInput,
   output: pauseResumeOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
