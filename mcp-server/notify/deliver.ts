@@ -57,7 +57,14 @@ async function send(
  */
 export async function deliverDue(
   ledger: Ledger,
-  opts: { now: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; limit?: number; deadline?: number },
+  opts: {
+    now: number;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    limit?: number;
+    deadline?: number;
+    publicUrl?: string;
+  },
 ): Promise<DeliveryResult> {
   const env = opts.env ?? process.env;
   const result: DeliveryResult = { delivered: 0, failed: 0, errors: [] };
