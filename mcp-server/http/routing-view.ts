@@ -24,19 +24,30 @@ export interface RoutingEntry {
 }
 
 const MAX_ENTRIES = 1_000;
+/**
+ * The change token is asked at most this often (it costs a SQLite call, several microseconds):
+ * another process's commit shows within a millisecond; this process's own writes through
+ * `invalidate` at once.
+ */
+const RECHECK_MS = 1;
 
 export class RoutingView {
   private token: string | undefined;
+  private checkedAt = Number.NEGATIVE_INFINITY;
   private readonly entries = new Map<string, RoutingEntry>();
 
   constructor(private readonly ctx: Pick<OperationContext, "ledger" | "assigner">) {}
 
   /** The deployment's current routing, or undefined when there is no such deployment. */
   get(id: string): RoutingEntry | undefined {
-    const token = this.ctx.ledger.changeToken();
-    if (token !== this.token) {
-      this.entries.clear();
-      this.token = token;
+    const now = performance.now();
+    if (now - this.checkedAt >= RECHECK_MS) {
+      const token = this.ctx.ledger.changeToken();
+      this.checkedAt = now;
+      if (token !== this.token) {
+        this.entries.clear();
+        this.token = token;
+      }
     }
     const cached = this.entries.get(id);
     if (cached) return cached;
@@ -56,5 +67,10 @@ export class RoutingView {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     this.entries.set(id, entry);
     return entry;
+  }
+
+  /** Forces the next `get` to look at the change token (after a write in this process). */
+  invalidate(): void {
+    this.checkedAt = Number.NEGATIVE_INFINITY;
   }
 }

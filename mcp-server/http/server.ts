@@ -70,6 +70,14 @@ interface Route {
   handle: (call: Call) => void | Promise<void>;
 }
 
+const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+
+/** The hot path for routers: a JSON answer with fixed headers. */
+function sendJson(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, JSON_HEADERS);
+  res.end(JSON.stringify(body));
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -158,6 +166,7 @@ export function createHttpServer(options: HttpOptions): Server {
         : "no tokens are configured (--tokens FILE or CANARY_TOKENS): MCP over HTTP is closed";
       return problem(res, 401, why, "authorization", { "www-authenticate": 'Bearer realm="canary"' });
     }
+    res.on("error", () => undefined);
     const body = await readJsonBody(req, limits.maxBodyBytes);
     // Stateless: one server and transport per request, acting as the token's owner.
     const server = createMcpServer(
@@ -169,6 +178,8 @@ export function createHttpServer(options: HttpOptions): Server {
       enableJsonResponse: true,
     });
     res.on("close", () => {
+      // A tool may have written: routing answers must show it from the next request on.
+      view.invalidate();
       void transport.close();
       void server.close();
     });
@@ -178,7 +189,7 @@ export function createHttpServer(options: HttpOptions): Server {
 
   const routes: Route[] = [
     { method: "POST", path: ["mcp"], handle: mcp },
-    { method: "GET", path: ["healthz"], handle: ({ res }) => send(res, 200, { ok: true }) },
+    { method: "GET", path: ["healthz"], handle: ({ res }) => sendJson(res, { ok: true }) },
     {
       method: "GET",
       path: [],
@@ -243,31 +254,58 @@ export function createHttpServer(options: HttpOptions): Server {
           attributes,
           population: routing.population ?? undefined,
         });
-        send(res, 200, { cohort: a.cohort, bucket: a.bucket, percent: routing.percent });
+        sendJson(res, { cohort: a.cohort, bucket: a.bucket, percent: routing.percent });
       },
     },
   ];
 
+  // Routes in a small tree of path segments (a literal beats ":id"), so finding one costs a few
+  // map lookups however many routes there are.
+  interface RouteNode {
+    literal: Map<string, RouteNode>;
+    param?: RouteNode;
+    routes: Route[];
+  }
+  const tree: RouteNode = { literal: new Map(), routes: [] };
+  for (const r of routes) {
+    let node = tree;
+    for (const p of r.path) {
+      let next = p === ":id" ? node.param : node.literal.get(p);
+      if (!next) {
+        next = { literal: new Map(), routes: [] };
+        if (p === ":id") node.param = next;
+        else node.literal.set(p, next);
+      }
+      node = next;
+    }
+    node.routes.push(r);
+  }
+
   function match(segments: string[]): { routes: Route[]; id: string } {
+    let node: RouteNode | undefined = tree;
     let id = "";
-    const found = routes.filter((r) => {
-      if (r.path.length !== segments.length) return false;
-      return r.path.every((p, i) => {
-        if (p !== ":id") return p === segments[i];
-        id = segments[i] ?? "";
-        return true;
-      });
-    });
-    return { routes: found, id };
+    for (const seg of segments) {
+      const lit: RouteNode | undefined = node.literal.get(seg);
+      if (lit) node = lit;
+      else if (node.param) {
+        id = seg;
+        node = node.param;
+      } else return { routes: [], id };
+    }
+    return { routes: node.routes, id };
   }
 
   /** Host (and Origin, which browsers send on cross-site requests) must name this server. */
+  let lastGoodHost: string | undefined;
   function foreignHost(req: IncomingMessage): string | undefined {
     const host = req.headers.host;
     if (!host) return "the request has no Host header";
-    const name = hostOfHeader(host);
-    if (!name || !allowedHosts.has(name))
-      return "the Host header names a host this server does not answer to (see --allowed-host)";
+    if (host !== lastGoodHost) {
+      const name = hostOfHeader(host);
+      if (!name || !allowedHosts.has(name))
+        return "the Host header names a host this server does not answer to (see --allowed-host)";
+      lastGoodHost = host;
+    }
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const o = hostOfOrigin(origin);
@@ -277,7 +315,8 @@ export function createHttpServer(options: HttpOptions): Server {
     return undefined;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Synchronous for the plain GET routes (no promise per request); async routes return theirs. */
+  function handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const refusedHost = foreignHost(req);
     if (refusedHost) return problem(res, req.headers.host ? 403 : 400, refusedHost, "host");
     const { segments, query } = parseTarget(req.url);
@@ -291,7 +330,7 @@ export function createHttpServer(options: HttpOptions): Server {
     }
     if (route.path.includes(":id") && !ID_PATTERN.test(id))
       return problem(res, 400, "not a deployment id", "deployment_id");
-    await route.handle({ req, res, segments, query, id });
+    return route.handle({ req, res, segments, query, id });
   }
 
   const server = createNodeServer(
@@ -304,9 +343,8 @@ export function createHttpServer(options: HttpOptions): Server {
       keepAliveTimeout: 5_000,
     },
     (req, res) => {
-      req.on("error", () => res.destroy());
-      res.on("error", () => undefined);
-      handle(req, res).catch((error: unknown) => {
+      // (Node emits no 'error' on a request nobody listens to; routes that read bodies handle theirs.)
+      const fail = (error: unknown) => {
         // A client that went away (aborted body) gets nothing more.
         if (req.destroyed && !req.complete) return void res.destroy();
         try {
@@ -314,7 +352,12 @@ export function createHttpServer(options: HttpOptions): Server {
         } catch {
           res.destroy();
         }
-      });
+      };
+      try {
+        handle(req, res)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
     },
   );
   // Requests Node cannot parse (bad request line, header overflow, timeouts) never reach the

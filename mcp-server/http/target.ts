@@ -1,10 +1,12 @@
 import { InvalidInputError } from "../core/errors.js";
 
-/** A request target split into decoded path segments and its query, never throwing past the caller. */
+/** A request target split into decoded path segments and its query. */
 export interface RequestTarget {
   segments: string[];
   query: URLSearchParams;
 }
+
+const NO_QUERY = new URLSearchParams();
 
 /**
  * Parses the origin-form target (`/path?query`) of a request. Anything else (absolute form,
@@ -15,9 +17,10 @@ export function parseTarget(raw: string | undefined): RequestTarget {
     throw new InvalidInputError("request", "the request target must be a path starting with a single /");
   const q = raw.indexOf("?");
   const path = q === -1 ? raw : raw.slice(0, q);
-  let segments: string[];
+  const segments: string[] = [];
   try {
-    segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+    for (const part of path.split("/"))
+      if (part) segments.push(part.includes("%") ? decodeURIComponent(part) : part);
   } catch {
     throw new InvalidInputError(
       "request",
@@ -25,5 +28,5 @@ export function parseTarget(raw: string | undefined): RequestTarget {
     );
   }
   // URLSearchParams never throws: malformed escapes stay as written.
-  return { segments, query: new URLSearchParams(q === -1 ? "" : raw.slice(q + 1)) };
+  return { segments, query: q === -1 ? NO_QUERY : new URLSearchParams(raw.slice(q + 1)) };
 }

@@ -11,7 +11,7 @@ import { openContext } from "../context.js";
 import { UsageError } from "../output.js";
 
 /** Servers wait at most this long inside SQLite for the write lock, then retry asynchronously. */
-export const SERVER_BUSY_TIMEOUT_MS = 20;
+export const SERVER_BUSY_TIMEOUT_MS = 5;
 
 export const serveCommand: Command = {
   name: "serve",
