@@ -148,7 +148,18 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
 }
 
 export function createHttpServer(options: HttpOptions): Server {
-  const { ctx, tokens, allowedHosts, policyFiles } = options;
+  const { tokens, allowedHosts, policyFiles } = options;
+  // Over HTTP no file is read but through policyFiles (tool calls get it per call): anything
+  // else that asks for a policy file is refused.
+  const ctx: OperationContext = {
+    ...options.ctx,
+    readPolicyFile: () => {
+      throw new InvalidInputError(
+        "policy",
+        "over HTTP pass the policy inline, or as a path under --policies",
+      );
+    },
+  };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const view = new RoutingView(ctx);
 
