@@ -1,16 +1,21 @@
-import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
 import { createAssigner } from "../cohort-assigner.js";
 import { InvalidInputError } from "../core/errors.js";
 import { openLedger } from "../ledger/open.js";
 import { manualClock, type OperationContext, realClock } from "../operations/context.js";
+import { readUserPolicyFileSync } from "../operations/policy-files.js";
 
 export interface CommonFlags {
   ledger?: string;
   clock?: string;
   /** Commands that only read open the ledger read-only: they never create, migrate or lock it. */
   access?: "read" | "write";
+  /**
+   * Long-lived servers wait this little for the write lock (a synchronous wait inside SQLite) and
+   * retry asynchronously instead (whenLedgerFree); one-shot commands keep the long default.
+   */
+  busyTimeoutMs?: number;
 }
 
 export function ledgerPath(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): string {
@@ -56,14 +61,15 @@ export async function openContext(
   const ledger = openLedger(ledgerPath(flags, env), {
     clockMode: mode,
     access: flags.access ?? "write",
-    busyTimeoutMs: busyTimeoutFrom(env),
+    busyTimeoutMs: flags.busyTimeoutMs ?? busyTimeoutFrom(env),
   });
   const ctx: OperationContext = {
     ledger,
     clock: mode === "manual" ? manualClock : realClock,
     actor: actorFromEnv(env),
     assigner: await createAssigner(),
-    readPolicyFile: (path) => readFileSync(resolve(path), "utf8"),
+    // Size-capped, regular files only; servers replace this per call with their own file rules.
+    readPolicyFile: (path) => readUserPolicyFileSync(path),
   };
   if (env.CANARY_AUDIT_HMAC_KEY) ctx.auditHmacKey = env.CANARY_AUDIT_HMAC_KEY;
   return ctx;

@@ -1,25 +1,82 @@
-import { createHash } from "node:crypto";
 import {
   createServer as createNodeServer,
   type IncomingMessage,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from "node:http";
+import type { Socket } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { InvalidInputError, RefusedError } from "../core/errors.js";
+import { classifyError, InvalidInputError, NotFoundError } from "../core/errors.js";
 import { ID_PATTERN } from "../core/ids.js";
 import { auditHead } from "../ledger/audit.js";
-import { getDeployment, listDeployments } from "../ledger/deployments.js";
+import { listDeployments } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
-import { assignCohort } from "../operations/assign-cohort.js";
 import type { OperationContext } from "../operations/context.js";
 import { deploymentStatus, listDeploymentSummaries } from "../operations/deployment-status.js";
+import type { PolicyFiles } from "../operations/policy-files.js";
+import { hostOfHeader, hostOfOrigin } from "./hosts.js";
+import { RoutingView } from "./routing-view.js";
 import { renderStatusPage } from "./status-page.js";
-import { actorForAuthorization, type TokenTable } from "./tokens.js";
+import { parseTarget } from "./target.js";
+import { type TokenTable, tokenForAuthorization } from "./tokens.js";
 
 // `canary serve`: the MCP tools over Streamable HTTP (bearer token; the token's owner is the
-// actor), read-only REST for routers and gateways, and the status page. Thin: every route parses
-// its input and calls one operation.
+// actor, its role says whether it may act), read-only REST for routers and gateways, and the
+// status page. Every byte of a request is handled inside one error boundary: nothing a client
+// sends can end the process or keep it from answering others.
+
+export interface HttpLimits {
+  /** Largest request body (MCP and JSON routes). */
+  maxBodyBytes: number;
+  /** Largest request line plus headers. */
+  maxHeaderBytes: number;
+  /** A request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: HttpLimits = {
+  maxBodyBytes: 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+};
+
+export interface HttpOptions {
+  ctx: OperationContext;
+  tokens: TokenTable;
+  /** Host names requests may name in Host and Origin (see allowedHosts). */
+  allowedHosts: ReadonlySet<string>;
+  /** Which policy files MCP callers may name (policyDirectory(--policies)). */
+  policyFiles: PolicyFiles;
+  limits?: Partial<HttpLimits>;
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  segments: string[];
+  query: URLSearchParams;
+  /** The `:id` segment, checked against the id pattern. */
+  id: string;
+}
+
+interface Route {
+  method: "GET" | "POST";
+  /** Literal segments, or ":id" for a deployment id. */
+  path: readonly string[];
+  handle: (call: Call) => void | Promise<void>;
+}
+
+const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+
+/** The hot path for routers: a JSON answer with fixed headers. */
+function sendJson(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, JSON_HEADERS);
+  res.end(JSON.stringify(body));
+}
 
 function send(
   res: ServerResponse,
@@ -46,31 +103,35 @@ function problem(
   send(res, status, { error: { message, ...(field ? { field } : {}) } }, headers);
 }
 
-function errorStatus(error: unknown): { status: number; message: string; field?: string } {
-  if (error instanceof InvalidInputError)
-    return {
-      status: error.field === "deployment_id" && /no deployment/.test(error.message) ? 404 : 400,
-      message: error.message,
-      field: error.field,
-    };
-  if (error instanceof RefusedError) return { status: 409, message: error.message, field: error.rule };
-  return { status: 500, message: "internal error" };
+/** The HTTP answer for an error: the classification decides, this only formats. */
+function failure(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const c = classifyError(error);
+  const [status, headers]: [number, Record<string, string>] =
+    c.kind === "not_found"
+      ? [404, {}]
+      : c.kind === "invalid_input"
+        ? [c.field === "body" && /over \d+ bytes/.test(c.message) ? 413 : 400, {}]
+        : c.kind === "refused"
+          ? [c.field === "role" ? 403 : 409, {}]
+          : c.kind === "busy"
+            ? [503, { "retry-after": "1" }]
+            : [500, {}];
+  if (c.kind === "internal") {
+    // Unexpected failures are logged here, never sent (they may carry internals).
+    process.stderr.write(`canary serve: internal error: ${c.message}\n`);
+    problem(res, 500, "internal error");
+    return;
+  }
+  problem(res, status, c.message, c.kind === "busy" || c.kind === "integrity" ? undefined : c.field, headers);
 }
 
-/** Routing for gateways: the current percent and the seed; `excluded` units follow the population. */
-function routing(ctx: OperationContext, id: string) {
-  const d = getDeployment(ctx.ledger, id);
-  return {
-    deployment_id: d.id,
-    state: d.state,
-    percent: d.state === "rolled_back" ? 0 : d.state === "completed" ? 100 : d.percent,
-    seed: ctx.assigner.seed(d.id),
-    buckets: 10_000,
-    population: d.policy.population ?? null,
-  };
-}
-
-async function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<unknown> {
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw new InvalidInputError("body", `request body over ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -86,104 +147,242 @@ async function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<
   }
 }
 
-async function handleMcp(
-  ctx: OperationContext,
-  tokens: TokenTable,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const actor = actorForAuthorization(tokens, req.headers.authorization);
-  if (!actor) {
-    const why = tokens.length
-      ? "a valid bearer token is required (Authorization: Bearer <token>)"
-      : "no tokens are configured (--tokens FILE or CANARY_TOKENS): MCP over HTTP is closed";
-    problem(res, 401, why, "authorization", { "www-authenticate": 'Bearer realm="canary"' });
-    return;
-  }
-  if (req.method !== "POST") {
-    problem(res, 405, "this server is stateless: POST JSON-RPC requests to /mcp");
-    return;
-  }
-  const body = await readBody(req);
-  // Stateless: one server and transport per request, acting as the token's owner.
-  const server = createMcpServer({ ...ctx, actor });
-  const transport = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-  });
-  res.on("close", () => {
-    void transport.close();
-    void server.close();
-  });
-  await server.connect(transport);
-  await transport.handleRequest(req, res, body);
-}
+export function createHttpServer(options: HttpOptions): Server {
+  const { tokens, allowedHosts, policyFiles } = options;
+  // Over HTTP no file is read but through policyFiles (tool calls get it per call): anything
+  // else that asks for a policy file is refused.
+  const ctx: OperationContext = {
+    ...options.ctx,
+    readPolicyFile: () => {
+      throw new InvalidInputError(
+        "policy",
+        "over HTTP pass the policy inline, or as a path under --policies",
+      );
+    },
+  };
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const view = new RoutingView(ctx);
 
-export interface HttpOptions {
-  ctx: OperationContext;
-  tokens: TokenTable;
-}
+  function routingOf(id: string) {
+    const entry = view.get(id);
+    if (!entry) throw new NotFoundError("deployment_id", `no deployment ${JSON.stringify(id)}`);
+    return entry;
+  }
 
-export function createHttpServer({ ctx, tokens }: HttpOptions): Server {
-  return createNodeServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-      try {
-        if (url.pathname === "/mcp") return await handleMcp(ctx, tokens, req, res);
-        if (req.method !== "GET" && req.method !== "HEAD")
-          return problem(res, 405, "read-only route: writes go through the MCP tools at POST /mcp");
-        if (url.pathname === "/") {
+  async function mcp({ req, res }: Call): Promise<void> {
+    const who = tokenForAuthorization(tokens, req.headers.authorization);
+    if (!who) {
+      const why = tokens.length
+        ? "a valid bearer token is required (Authorization: Bearer <token>)"
+        : "no tokens are configured (--tokens FILE or CANARY_TOKENS): MCP over HTTP is closed";
+      return problem(res, 401, why, "authorization", { "www-authenticate": 'Bearer realm="canary"' });
+    }
+    res.on("error", () => undefined);
+    const body = await readJsonBody(req, limits.maxBodyBytes);
+    // Stateless: one server and transport per request, acting as the token's owner.
+    const server = createMcpServer(
+      { ...ctx, actor: who.actor },
+      { canWrite: who.role === "operator", policyFiles },
+    );
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on("close", () => {
+      // A tool may have written: routing answers must show it from the next request on.
+      view.invalidate();
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  const routes: Route[] = [
+    { method: "POST", path: ["mcp"], handle: mcp },
+    { method: "GET", path: ["healthz"], handle: ({ res }) => sendJson(res, { ok: true }) },
+    {
+      method: "GET",
+      path: [],
+      handle: ({ res }) => {
+        const page = ctx.ledger.read(() => {
           const list = listDeployments(ctx.ledger, { limit: 50 });
-          return send(
-            res,
-            200,
-            renderStatusPage(
-              list.map((d) => deploymentStatus(ctx, { deployment_id: d.id })),
-              auditHead(ctx.ledger),
-              new Date(),
-            ),
+          return renderStatusPage(
+            list.map((d) => deploymentStatus(ctx, { deployment_id: d.id })),
+            auditHead(ctx.ledger),
+            new Date(),
           );
+        });
+        send(res, 200, page);
+      },
+    },
+    {
+      method: "GET",
+      path: ["v1", "deployments"],
+      handle: ({ res, query }) =>
+        send(res, 200, listDeploymentSummaries(ctx, { active_only: query.get("active") === "true" })),
+    },
+    {
+      method: "GET",
+      path: ["v1", "deployments", ":id"],
+      handle: ({ res, id }) => send(res, 200, deploymentStatus(ctx, { deployment_id: id })),
+    },
+    {
+      method: "GET",
+      path: ["v1", "deployments", ":id", "routing"],
+      handle: ({ req, res, id }) => {
+        const entry = routingOf(id);
+        if (req.headers["if-none-match"] === entry.etag) {
+          res.writeHead(304, { etag: entry.etag, "cache-control": "no-cache" });
+          res.end();
+          return;
         }
-        if (url.pathname === "/healthz") return send(res, 200, { ok: true });
-        if (parts[0] === "v1" && parts[1] === "deployments") {
-          if (parts.length === 2)
-            return send(
-              res,
-              200,
-              listDeploymentSummaries(ctx, { active_only: url.searchParams.get("active") === "true" }),
-            );
-          const id = parts[2] ?? "";
-          if (!ID_PATTERN.test(id)) return problem(res, 400, "not a deployment id", "deployment_id");
-          if (parts.length === 3) return send(res, 200, deploymentStatus(ctx, { deployment_id: id }));
-          if (parts.length === 4 && parts[3] === "routing") {
-            const body = routing(ctx, id);
-            const tag = `"${createHash("sha256").update(JSON.stringify(body)).digest("base64url").slice(0, 27)}"`;
-            if (req.headers["if-none-match"] === tag) {
-              res.writeHead(304, { etag: tag, "cache-control": "no-cache" });
-              return res.end();
-            }
-            return send(res, 200, body, { etag: tag, "cache-control": "no-cache" });
-          }
-          if (parts.length === 4 && parts[3] === "assign") {
-            const unit = url.searchParams.get("unit");
-            if (!unit) return problem(res, 400, "pass the unit id as ?unit=", "unit");
-            const attributes: Record<string, string> = {};
-            for (const [k, v] of url.searchParams) if (k.startsWith("attr.")) attributes[k.slice(5)] = v;
-            const a = assignCohort(ctx, {
-              deployment_id: id,
-              unit_id: unit,
-              attributes: Object.keys(attributes).length ? attributes : undefined,
-            });
-            return send(res, 200, { cohort: a.cohort, bucket: a.bucket, percent: a.percent });
-          }
+        res.writeHead(200, {
+          "content-type": "application/json",
+          etag: entry.etag,
+          "cache-control": "no-cache",
+        });
+        res.end(entry.json);
+      },
+    },
+    {
+      method: "GET",
+      path: ["v1", "deployments", ":id", "assign"],
+      handle: ({ res, id, query }) => {
+        const unit = query.get("unit");
+        if (!unit) return problem(res, 400, "pass the unit id as ?unit=", "unit");
+        const { routing } = routingOf(id);
+        let attributes: Record<string, string> | undefined;
+        for (const [k, v] of query) {
+          if (!k.startsWith("attr.")) continue;
+          attributes ??= {};
+          attributes[k.slice(5)] = v;
         }
-        return problem(res, 404, "no such route (see GET /v1/deployments)");
-      } catch (error) {
-        const e = errorStatus(error);
-        if (!res.headersSent) problem(res, e.status, e.message, e.field);
-        else res.end();
+        const a = ctx.assigner.assign({
+          deploymentId: routing.deployment_id,
+          unitId: unit,
+          percent: routing.percent,
+          attributes,
+          population: routing.population ?? undefined,
+        });
+        sendJson(res, { cohort: a.cohort, bucket: a.bucket, percent: routing.percent });
+      },
+    },
+  ];
+
+  // Routes in a small tree of path segments (a literal beats ":id"), so finding one costs a few
+  // map lookups however many routes there are.
+  interface RouteNode {
+    literal: Map<string, RouteNode>;
+    param?: RouteNode;
+    routes: Route[];
+  }
+  const tree: RouteNode = { literal: new Map(), routes: [] };
+  for (const r of routes) {
+    let node = tree;
+    for (const p of r.path) {
+      let next = p === ":id" ? node.param : node.literal.get(p);
+      if (!next) {
+        next = { literal: new Map(), routes: [] };
+        if (p === ":id") node.param = next;
+        else node.literal.set(p, next);
       }
-    })();
+      node = next;
+    }
+    node.routes.push(r);
+  }
+
+  function match(segments: string[]): { routes: Route[]; id: string } {
+    let node: RouteNode | undefined = tree;
+    let id = "";
+    for (const seg of segments) {
+      const lit: RouteNode | undefined = node.literal.get(seg);
+      if (lit) node = lit;
+      else if (node.param) {
+        id = seg;
+        node = node.param;
+      } else return { routes: [], id };
+    }
+    return { routes: node.routes, id };
+  }
+
+  /** Host (and Origin, which browsers send on cross-site requests) must name this server. */
+  let lastGoodHost: string | undefined;
+  function foreignHost(req: IncomingMessage): string | undefined {
+    const host = req.headers.host;
+    if (!host) return "the request has no Host header";
+    if (host !== lastGoodHost) {
+      const name = hostOfHeader(host);
+      if (!name || !allowedHosts.has(name))
+        return "the Host header names a host this server does not answer to (see --allowed-host)";
+      lastGoodHost = host;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      const o = hostOfOrigin(origin);
+      if (!o || !allowedHosts.has(o))
+        return "the Origin header names a site this server does not answer to (see --allowed-host)";
+    }
+    return undefined;
+  }
+
+  /** Synchronous for the plain GET routes (no promise per request); async routes return theirs. */
+  function handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+    const refusedHost = foreignHost(req);
+    if (refusedHost) return problem(res, req.headers.host ? 403 : 400, refusedHost, "host");
+    const { segments, query } = parseTarget(req.url);
+    const { routes: found, id } = match(segments);
+    if (found.length === 0) return problem(res, 404, "no such route (see GET /v1/deployments)");
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = found.find((r) => r.method === method);
+    if (!route) {
+      const allow = found.map((r) => r.method).join(", ");
+      return problem(res, 405, `this route answers ${allow} only`, undefined, { allow });
+    }
+    if (route.path.includes(":id") && !ID_PATTERN.test(id))
+      return problem(res, 400, "not a deployment id", "deployment_id");
+    return route.handle({ req, res, segments, query, id });
+  }
+
+  const server = createNodeServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node checks the two timeouts above (its default, 30 s, lets slow clients linger).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      keepAliveTimeout: 5_000,
+    },
+    (req, res) => {
+      // (Node emits no 'error' on a request nobody listens to; routes that read bodies handle theirs.)
+      const fail = (error: unknown) => {
+        // A client that went away (aborted body) gets nothing more.
+        if (req.destroyed && !req.complete) return void res.destroy();
+        try {
+          failure(res, error);
+        } catch {
+          res.destroy();
+        }
+      };
+      try {
+        handle(req, res)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    },
+  );
+  // Requests Node cannot parse (bad request line, header overflow, timeouts) never reach the
+  // handler: answer them here and close the connection.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
   });
+  return server;
 }

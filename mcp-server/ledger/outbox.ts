@@ -71,18 +71,27 @@ export function listOutbox(ledger: Ledger, deploymentId: string): OutboxMessage[
   ).map(toMessage);
 }
 
+// Outcomes are written through ledger.write, so a held lock is a BusyError (retryable) and not a
+// raw SQLite error; callers retry them with whenLedgerFree.
+
 export function markDelivered(ledger: Ledger, id: number, at: number): void {
-  const db = sqlOf(ledger);
-  db.prepare(
-    "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
-  ).run(at, id);
+  ledger.write(() =>
+    sqlOf(ledger)
+      .prepare(
+        "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
+      )
+      .run(at, id),
+  );
 }
 
 export function markFailed(ledger: Ledger, id: number, error: string, retryAt: number): void {
-  const db = sqlOf(ledger);
-  db.prepare(
-    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL",
-  ).run(error.slice(0, 500), retryAt, id);
+  ledger.write(() =>
+    sqlOf(ledger)
+      .prepare(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL",
+      )
+      .run(error.slice(0, 500), retryAt, id),
+  );
 }
 
 /**
@@ -101,7 +110,9 @@ export function leaseDue(ledger: Ledger, now: number, leaseMs: number, limit = 5
 
 /** Hands a leased message back, to be sent at `at` (a flush that ran out of time). */
 export function releaseLease(ledger: Ledger, id: number, at: number): void {
-  sqlOf(ledger)
-    .prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL")
-    .run(at, id);
+  ledger.write(() =>
+    sqlOf(ledger)
+      .prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL")
+      .run(at, id),
+  );
 }

@@ -1,8 +1,10 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { classifyError, type ErrorClass } from "../core/errors.js";
+import { classifyError, type ErrorClass, RefusedError } from "../core/errors.js";
+import { whenLedgerFree } from "../ledger/busy.js";
 import type { OperationContext } from "../operations/context.js";
+import type { PolicyFiles } from "../operations/policy-files.js";
 
 /** One MCP tool: schemas in and out, honest hints, and a handler that calls one operation. */
 export interface ToolDefinition<In extends z.ZodType, Out extends z.ZodObject> {
@@ -20,13 +22,23 @@ export interface ServerTool {
   name: string;
   input: z.ZodType;
   output: z.ZodObject;
-  register(server: McpServer, ctx: OperationContext): void;
+  register(server: McpServer, ctx: OperationContext, access: ToolAccess): void;
 }
+
+/** What the caller of a server may do: act or only read, and which policy files it may name. */
+export interface ToolAccess {
+  /** False for viewer tokens: tools that change state are refused. */
+  canWrite: boolean;
+  policyFiles: PolicyFiles;
+}
+
+/** How long a tool call keeps retrying while another process holds the ledger's write lock. */
+const BUSY_DEADLINE_MS = 10_000;
 
 export function defineTool<In extends z.ZodType, Out extends z.ZodObject>(
   def: ToolDefinition<In, Out>,
 ): ServerTool & ToolDefinition<In, Out> {
-  return { ...def, register: (server, ctx) => registerTool(server, ctx, def) };
+  return { ...def, register: (server, ctx, access) => registerTool(server, ctx, def, access) };
 }
 
 const PREFIX: Record<ErrorClass["kind"], string> = {
@@ -56,10 +68,42 @@ export function errorResult(error: unknown): CallToolResult {
   };
 }
 
+/**
+ * A `policy` path argument is read here, asynchronously and under the caller's file rules, so the
+ * operation's synchronous read only ever sees the text already fetched (or the refusal).
+ */
+async function withPolicyFile(
+  ctx: OperationContext,
+  files: PolicyFiles,
+  args: unknown,
+): Promise<OperationContext> {
+  const path = (args as { policy?: unknown } | undefined)?.policy;
+  if (typeof path !== "string") return { ...ctx, readPolicyFile: () => refuseRead() };
+  let text: string | undefined;
+  let failure: unknown;
+  try {
+    text = await files.read(path);
+  } catch (error) {
+    failure = error;
+  }
+  return {
+    ...ctx,
+    readPolicyFile: (p) => {
+      if (p !== path || text === undefined) throw failure ?? refuseRead();
+      return text;
+    },
+  };
+}
+
+function refuseRead(): never {
+  throw new RefusedError("policy_files", "only the policy named by the `policy` argument may be read");
+}
+
 export function registerTool<In extends z.ZodType, Out extends z.ZodObject>(
   server: McpServer,
   ctx: OperationContext,
   def: ToolDefinition<In, Out>,
+  access: ToolAccess,
 ): void {
   server.registerTool(
     def.name,
@@ -73,7 +117,14 @@ export function registerTool<In extends z.ZodType, Out extends z.ZodObject>(
     // The SDK has validated the arguments against def.input already.
     (async (args: z.infer<In>): Promise<CallToolResult> => {
       try {
-        const result = await def.run(ctx, args);
+        if (!def.annotations.readOnlyHint && !access.canWrite)
+          throw new RefusedError(
+            "role",
+            `${def.name} changes state and needs an operator token; this token's role is viewer (read-only tools only)`,
+          );
+        const runCtx = await withPolicyFile(ctx, access.policyFiles, args);
+        // A BusyError means nothing was written: wait for the lock without blocking the event loop.
+        const result = await whenLedgerFree(() => def.run(runCtx, args), { deadlineMs: BUSY_DEADLINE_MS });
         return {
           content: [{ type: "text", text: JSON.stringify(result) }],
           structuredContent: result as Record<string, unknown>,

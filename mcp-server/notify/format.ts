@@ -13,6 +13,28 @@ const EMOJI: Record<string, string> = {
   override: ":warning:",
 };
 
+const plain = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
+const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** A measured value as people read it: four significant digits, thousands separated. */
+export function readableNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "-";
+  return Math.abs(x) >= 10_000 ? whole.format(x) : plain.format(x);
+}
+
+/** An evidence ratio: three significant digits, and beyond a million just "over 1,000,000". */
+export function readableEvidence(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return "-";
+  if (x >= 1_000_000) return "over 1,000,000";
+  return new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 }).format(x);
+}
+
+/** The deployment's page on the server people use, when one is known (`--public-url`). */
+export function deploymentLink(publicUrl: string | undefined, id: string): string | undefined {
+  if (!publicUrl) return undefined;
+  return `${publicUrl.replace(/\/+$/, "")}/deployments/${encodeURIComponent(id)}`;
+}
+
 function headline(p: Record<string, unknown>): string {
   const id = String(p.deployment_id);
   const service = p.service ? `${String(p.service)} ` : "";
@@ -34,7 +56,10 @@ function headline(p: Record<string, unknown>): string {
   }
 }
 
-export function slackBody(m: OutboxMessage): Record<string, unknown> {
+export function slackBody(
+  m: OutboxMessage,
+  opts: { publicUrl?: string | undefined } = {},
+): Record<string, unknown> {
   const p = m.payload;
   const lines = [`${EMOJI[m.event] ?? ""} *${headline(p)}*`.trim()];
   if (Array.isArray(p.reasons) && p.reasons.length)
@@ -51,12 +76,17 @@ export function slackBody(m: OutboxMessage): Record<string, unknown> {
       evidence?: number;
     }[]) {
       lines.push(
-        `• ${e.metric} ${e.statistic}: ${e.status} (canary ${e.canary ?? "-"} vs control ${e.control ?? "-"}, evidence ${e.evidence ?? "-"}x)`,
+        `• ${e.metric} ${e.statistic}: ${e.status} (canary ${readableNumber(e.canary)} vs control ${readableNumber(e.control)}, evidence ${readableEvidence(e.evidence)}x)`,
       );
     }
   }
-  if (typeof p.report === "string")
-    lines.push(`Report: ${p.report} (or \`canary compare ${String(p.deployment_id)}\`)`);
+  // Slack opens only http(s) links: the server's page when known, else the command to run.
+  const link = deploymentLink(opts.publicUrl, String(p.deployment_id));
+  if (link)
+    lines.push(
+      `Report: <${link}|${String(p.deployment_id)}> (or \`canary compare ${String(p.deployment_id)}\`)`,
+    );
+  else if (typeof p.report === "string") lines.push(`Report: \`canary compare ${String(p.deployment_id)}\``);
   lines.push(`_audit head ${String(p.audit_head).slice(0, 16)}…, key ${m.idempotency_key}_`);
   return { text: lines.join("\n") };
 }

@@ -1,9 +1,35 @@
+import { parseDocument } from "yaml";
 import { InvalidInputError } from "../core/errors.js";
 import { type PolicyError, parsePolicyText, validatePolicyObject } from "../core/policy/parse.js";
 import type { Policy } from "../core/policy/schema.js";
 import type { OperationContext } from "./context.js";
 
 export type PolicyArgument = string | Record<string, unknown>;
+
+/**
+ * Whether a file's text is a policy at all: a YAML/JSON mapping with `service` and `ladder` or
+ * `metrics`. Only then do errors quote it (field names, YAML messages); anything else (a token
+ * file, /etc/shadow, a binary) is described without a word of its content.
+ */
+function looksLikePolicy(text: string): boolean {
+  try {
+    const doc = parseDocument(text, { uniqueKeys: false });
+    const top = doc.contents as { has?: (k: string) => boolean } | null;
+    if (!top || typeof top.has !== "function") return false;
+    return top.has("service") && (top.has("ladder") || top.has("metrics"));
+  } catch {
+    return false;
+  }
+}
+
+function notAPolicy(path: string): PolicyError[] {
+  return [
+    {
+      path: "(file)",
+      message: `${JSON.stringify(path)} is not a canary policy (a YAML or JSON mapping with service, ladder and metrics); pass a policy file's path or an inline policy object`,
+    },
+  ];
+}
 
 /** A policy argument is a path to a YAML/JSON file or an inline object; both validate the same way. */
 export function checkPolicyArgument(
@@ -15,21 +41,20 @@ export function checkPolicyArgument(
     try {
       text = ctx.readPolicyFile(policy);
     } catch (error) {
-      const why =
-        error instanceof Error && "code" in error
-          ? String((error as NodeJS.ErrnoException).code)
-          : "unreadable";
-      return {
-        ok: false,
-        errors: [
-          {
-            path: "(file)",
-            message: `cannot read policy file ${JSON.stringify(policy)} (${why}); pass a readable path or an inline policy object`,
-          },
-        ],
-      };
+      // Readers say why in words that reveal nothing about the path; anything else stays vague.
+      const message =
+        error instanceof InvalidInputError
+          ? error.message
+          : `cannot read policy file ${JSON.stringify(policy)}; pass a readable path or an inline policy object`;
+      return { ok: false, errors: [{ path: "(file)", message }] };
     }
-    return parsePolicyText(text);
+    if (!looksLikePolicy(text)) return { ok: false, errors: notAPolicy(policy) };
+    try {
+      return parsePolicyText(text);
+    } catch {
+      // e.g. an alias that cannot be resolved; its message would quote the file.
+      return { ok: false, errors: notAPolicy(policy) };
+    }
   }
   return validatePolicyObject(policy);
 }

@@ -15,6 +15,8 @@ export const tickOutput = z.object({
 /** Does whatever is due now: decide when a look is due, then promote or roll back as the policy allows. */
 export function runTick(ctx: OperationContext, input: z.infer<typeof tickInput>): z.infer<typeof tickOutput> {
   return {
-    actions: input.deployment_id ? [tickDeployment(ctx, input.deployment_id, input.at)] : tickAll(ctx, input.at),
+    actions: input.deployment_id
+      ? [tickDeployment(ctx, input.deployment_id, input.at)]
+      : tickAll(ctx, input.at),
   };
 }

@@ -1,24 +1,41 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { allowedHosts, isLoopbackHost } from "../../http/hosts.js";
 import { createHttpServer } from "../../http/server.js";
 import { loadTokens } from "../../http/tokens.js";
-import { deliverDue } from "../../notify/deliver.js";
-import { COMMON_HELP, type Command, str } from "../command.js";
+import { whenLedgerFree } from "../../ledger/busy.js";
+import { deliveryLoop } from "../../notify/loop.js";
+import { policyDirectory } from "../../operations/policy-files.js";
+import { COMMON_HELP, type Command, flag, str } from "../command.js";
 import { openContext } from "../context.js";
 import { UsageError } from "../output.js";
 
+/** Servers wait at most this long inside SQLite for the write lock, then retry asynchronously. */
+export const SERVER_BUSY_TIMEOUT_MS = 5;
+
 export const serveCommand: Command = {
   name: "serve",
-  usage: `canary serve [--port N] [--host H] [--tokens FILE]
+  usage: `canary serve [--port N] [--host H] [--tokens FILE] [--policies DIR] [--allowed-host H]...
+             [--public-url URL] [--insecure-no-auth]
 
   POST /mcp                          MCP (Streamable HTTP), Authorization: Bearer <token>
   GET  /v1/deployments               active and recent deployments
   GET  /v1/deployments/ID            one deployment's status
   GET  /v1/deployments/ID/routing    {deployment_id, state, percent, seed, population}, ETag / 304
   GET  /v1/deployments/ID/assign?unit=U[&attr.key=value]   {cohort, bucket, percent}
+  GET  /healthz                      alive
   GET  /                             the status page
 
 Binds 127.0.0.1 unless --host says otherwise (default port 8787). Tokens: --tokens FILE or
-CANARY_TOKENS, a JSON object mapping each token to the actor it acts as. Without tokens the
-read-only routes still answer and MCP is closed. Delivers queued notifications continuously.
+CANARY_TOKENS, a JSON object mapping each token to its actor (an operator) or to
+{"actor": "...", "role": "viewer" | "operator"}; viewers may call read-only tools only. Without
+tokens the read-only routes still answer and MCP is closed; binding beyond loopback without
+tokens is refused unless --insecure-no-auth.
+Every request must name this server in Host (and Origin, if sent): the loopback names, the bound
+address, and each --allowed-host; others get 403.
+Policies named by path over MCP must be files under --policies DIR (without it, only inline
+policies). --public-url is the address people use, for links in notifications.
+Delivers queued notifications continuously. See docs/serve.md.
 
 ${COMMON_HELP}`,
   options: {
@@ -27,6 +44,10 @@ ${COMMON_HELP}`,
     port: { type: "string" },
     host: { type: "string" },
     tokens: { type: "string" },
+    policies: { type: "string" },
+    "allowed-host": { type: "string", multiple: true },
+    "public-url": { type: "string" },
+    "insecure-no-auth": { type: "boolean" },
   },
   async run(args) {
     const port = Number(str(args, "port") ?? 8787);
@@ -34,32 +55,75 @@ ${COMMON_HELP}`,
       throw new UsageError("--port takes a port number (0 picks a free one)");
     const host = str(args, "host") ?? "127.0.0.1";
     const tokens = loadTokens(str(args, "tokens"), process.env);
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-    const server = createHttpServer({ ctx, tokens });
-    await new Promise<void>((resolve, reject) => {
+    if (!isLoopbackHost(host) && tokens.length === 0 && !flag(args, "insecure-no-auth"))
+      throw new UsageError(
+        `--host ${host} reaches beyond this machine and no tokens are configured: pass --tokens FILE (or CANARY_TOKENS), or --insecure-no-auth to serve the read-only routes to anyone who can reach it`,
+      );
+    const extraHosts = (args.values["allowed-host"] as string[] | undefined) ?? [];
+    for (const h of extraHosts)
+      if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/.test(h))
+        throw new UsageError(
+          `--allowed-host takes a host name or address without port, got ${JSON.stringify(h)}`,
+        );
+    const policiesDir = str(args, "policies");
+    if (policiesDir !== undefined) {
+      let isDir = false;
+      try {
+        isDir = statSync(policiesDir).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      if (!isDir) throw new UsageError(`--policies ${policiesDir} is not a directory`);
+    }
+    const publicUrl = str(args, "public-url");
+    if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl))
+      throw new UsageError(
+        "--public-url takes an http:// or https:// address, such as https://canary.example.com",
+      );
+    // Another process may hold the write lock at start (a long ingest): wait for it asynchronously.
+    const ctx = await whenLedgerFree(
+      () =>
+        openContext({
+          ledger: str(args, "ledger"),
+          clock: str(args, "clock"),
+          busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS,
+        }),
+      { deadlineMs: 60_000 },
+    );
+    const server = createHttpServer({
+      ctx,
+      tokens,
+      allowedHosts: allowedHosts(host, extraHosts),
+      policyFiles: policyDirectory(policiesDir === undefined ? undefined : resolve(policiesDir)),
+    });
+    await new Promise<void>((done, reject) => {
       server.once("error", reject);
-      server.listen(port, host, () => resolve());
+      server.listen(port, host, () => done());
     });
     const address = server.address();
     const bound =
-      typeof address === "object" && address ? `${address.address}:${address.port}` : String(address);
+      typeof address === "object" && address
+        ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
+        : String(address);
     process.stdout.write(
       `canary serve listening on http://${bound} (${tokens.length} token${tokens.length === 1 ? "" : "s"})\n`,
     );
-    const delivery = setInterval(() => {
-      void deliverDue(ctx.ledger, { now: Date.now(), deadline: Date.now() + 4_000 }).catch((e: unknown) => {
-        process.stderr.write(
-          `canary serve: notification delivery: ${e instanceof Error ? e.message : String(e)}\n`,
-        );
-      });
-    }, 5_000);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+    if (!isLoopbackHost(host) && tokens.length === 0)
+      process.stderr.write(
+        "canary serve: WARNING: --insecure-no-auth: the read-only routes answer anyone who can reach this address\n",
+      );
+    const delivery = deliveryLoop(ctx.ledger, {
+      ...(publicUrl ? { publicUrl } : {}),
+      onError: (message) => process.stderr.write(`canary serve: notification delivery: ${message}\n`),
     });
-    clearInterval(delivery);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((done) => {
+      process.once("SIGINT", done);
+      process.once("SIGTERM", done);
+    });
+    server.close();
+    server.closeAllConnections();
+    // A message being sent is finished (or its lease released), never left to be sent twice.
+    await delivery.stop();
     ctx.ledger.close();
     return 0;
   },
