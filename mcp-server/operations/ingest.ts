@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../core/errors.js";
+import { InvalidInputError, NotFoundError } from "../core/errors.js";
 import { parseSliceLine } from "../core/slice-line.js";
 import { appendAudit } from "../ledger/audit.js";
 import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
@@ -47,7 +47,14 @@ export async function ingestSlices(
       }
       let target = deployments.get(id);
       if (!target) {
-        const d = getDeployment(ledger, id);
+        let d: DeploymentRecord;
+        try {
+          d = getDeployment(ledger, id);
+        } catch (error) {
+          if (error instanceof NotFoundError)
+            throw new NotFoundError(`${where}: deployment_id`, error.message);
+          throw error;
+        }
         target = { d, shapes: seriesShapes(ledger, id) };
         deployments.set(id, target);
       }

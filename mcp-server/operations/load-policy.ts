@@ -1,3 +1,4 @@
+import { quote } from "../core/clip.js";
 import { InvalidInputError } from "../core/errors.js";
 import { type PolicyError, parsePolicyText, validatePolicyObject } from "../core/policy/parse.js";
 import type { Policy } from "../core/policy/schema.js";
@@ -24,7 +25,7 @@ export function checkPolicyArgument(
         errors: [
           {
             path: "(file)",
-            message: `cannot read policy file ${JSON.stringify(policy)} (${why}); pass a readable path or an inline policy object`,
+            message: `cannot read policy file ${quote(policy)} (${why}); pass a readable path or an inline policy object`,
           },
         ],
       };
@@ -43,7 +44,7 @@ export function loadPolicyArgument(
     const first = checked.errors[0];
     const more =
       checked.errors.length > 1
-        ? ` (and ${checked.errors.length - 1} more; run validate_policy to see all)`
+        ? ` (and ${checked.errors.length - 1} more; canary policy validate FILE or the validate_policy tool lists all)`
         : "";
     const inFile = first?.path === "(file)" || first?.path === "(syntax)";
     throw new InvalidInputError(

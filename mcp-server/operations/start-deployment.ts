@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { policyWarnings } from "../core/policy/warnings.js";
 import {
   activeDeploymentOfService,
   findDeployment,
@@ -46,6 +47,9 @@ export const startDeploymentOutput = z.object({
   policy_sha256: z.string(),
   started_at: z.string(),
   audit_head: z.string(),
+  warnings: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .describe("The policy's warnings from validate_policy: valid, but check they say what you meant"),
 });
 export type StartDeploymentOutput = z.infer<typeof startDeploymentOutput>;
 
@@ -125,6 +129,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       policy_sha256: sha256,
       started_at: new Date(at).toISOString(),
       audit_head: head,
+      warnings: policyWarnings(policy),
     };
   });
 }

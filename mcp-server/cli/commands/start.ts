@@ -36,10 +36,12 @@ ${COMMON_HELP}`,
     try {
       const out = startDeployment(ctx, input);
       if (flag(args, "json")) printJson(out);
-      else
+      else {
         process.stdout.write(
           `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,
         );
+        for (const w of out.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+      }
       return 0;
     } finally {
       ctx.ledger.close();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { orderFindings } from "../../../mcp-server/core/decide/decide-verdict.js";
 import { decideVerdict } from "../../../mcp-server/core/decide/index.js";
 import { verdictResultSchema } from "../../../mcp-server/core/decision.js";
 import { MINUTE, makeContext, makePolicy, makeReport, makeRow, T0 } from "./fixtures.js";
@@ -445,6 +446,28 @@ describe("decideVerdict: determinism", () => {
       "inconclusive:a_rate",
       "inconclusive:c_rate",
       "window_open:",
+    ]);
+  });
+});
+
+describe("orderFindings: one reason per code and metric", () => {
+  it("merges a metric's rows with the same code into one reason that names the metric", () => {
+    const reasons = orderFindings([
+      { code: "insufficient_data", metric: "latency", segmentKey: "", message: "latency p99: too little" },
+      { code: "insufficient_data", metric: "latency", segmentKey: "", message: "latency p50: too little" },
+      { code: "insufficient_data", metric: "errors", segmentKey: "", message: "errors: too little" },
+      { code: "window_open", segmentKey: "", message: "window open" },
+      { code: "margin_not_proven", metric: "latency", segmentKey: "", message: "latency p90: not yet" },
+    ]);
+    expect(reasons).toEqual([
+      { code: "insufficient_data", metric: "errors", message: "errors: too little" },
+      {
+        code: "insufficient_data",
+        metric: "latency",
+        message: "latency p50: too little; latency p99: too little",
+      },
+      { code: "margin_not_proven", metric: "latency", message: "latency p90: not yet" },
+      { code: "window_open", message: "window open" },
     ]);
   });
 });
