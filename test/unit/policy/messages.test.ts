@@ -1,7 +1,11 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { editDistance, nearest } from "../../../mcp-server/core/did-you-mean.js";
+import { knownFields } from "../../../mcp-server/core/policy/humanize.js";
 import { parsePolicyText, validatePolicyObject } from "../../../mcp-server/core/policy/parse.js";
 import { policyWarnings, snapped } from "../../../mcp-server/core/policy/warnings.js";
+import { REPO } from "../../support/cli.js";
 import { basicPolicy } from "../../support/policies.js";
 
 // What a person sees for the mistakes people make in policies: one sentence per problem that
@@ -146,5 +150,24 @@ describe("policy warnings", () => {
     const r = validatePolicyObject(basicPolicy());
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     expect(policyWarnings(r.policy)).toEqual([]);
+  });
+});
+
+describe("docs/policy.md", () => {
+  it("describes every field of the schema", () => {
+    const doc = readFileSync(join(REPO, "docs/policy.md"), "utf8");
+    const paths: PropertyKey[][] = [
+      [],
+      ["ladder", 0],
+      ["metrics", 0],
+      ["metrics", 0, "tolerance"],
+      ["metrics", 0, "catastrophe"],
+      ["notify", 0],
+      ["max_hold"],
+      ["population"],
+    ];
+    const fields = paths.flatMap((p) => knownFields(p));
+    expect(fields.length).toBeGreaterThan(40);
+    expect(fields.filter((f) => !doc.includes(`\`${f}\``))).toEqual([]);
   });
 });
