@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { clip } from "../core/clip.js";
+import { clip, quote } from "../core/clip.js";
 import { nearest } from "../core/did-you-mean.js";
 import { PRODUCT_VERSION } from "../version.js";
 import type { Command } from "./command.js";
@@ -64,9 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   if (!found) {
     return reportError(
-      new UsageError(
-        `unknown command ${JSON.stringify(argv.slice(0, 2).join(" "))}; run canary --help for the list`,
-      ),
+      new UsageError(`unknown command ${quote(argv.slice(0, 2).join(" "))}; run canary --help for the list`),
       json,
     );
   }

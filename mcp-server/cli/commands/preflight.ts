@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { quote } from "../../core/clip.js";
 import { preflight, preflightInput } from "../../operations/preflight.js";
 import { type Command, flag, str } from "../command.js";
 import { EXIT, paint, printJson, table, UsageError } from "../output.js";
@@ -30,7 +31,7 @@ some would hold for lack of data.`,
     for (const b of ((args.values.baseline as (string | boolean)[] | undefined) ?? []).map(String)) {
       const [name, rate] = b.split("=");
       if (!name || rate === undefined || Number.isNaN(Number(rate)))
-        throw new UsageError(`--baseline takes METRIC=RATE, got ${JSON.stringify(b)}`);
+        throw new UsageError(`--baseline takes METRIC=RATE, got ${quote(b)}`);
       baselines[name] = Number(rate);
     }
     const input = preflightInput.parse({

@@ -125,3 +125,20 @@ describe("rollback, pause and resume", () => {
     expect(() => decide(ctx, { deployment_id: "nope", at: iso(T0) })).toThrow(NotFoundError);
   });
 });
+
+describe("bad input is quoted, never echoed in full", () => {
+  it("a 4 000-character `at` is cut in the message", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1");
+    const error = (() => {
+      try {
+        decide(ctx, { deployment_id: "d1", at: "x".repeat(4000) });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("expected bad input");
+    })();
+    expect(error.message).toMatch(/got "x+… \(4002 characters\)$/);
+    expect(error.message.length).toBeLessThan(200);
+  });
+});
