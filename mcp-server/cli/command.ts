@@ -30,7 +30,8 @@ export const COMMON_HELP = `Common options:
   --clock manual  drive time with --at (simulations, replays); env CANARY_CLOCK
   --json          machine-readable output on stdout
   --help          this help
-Who acts comes from CANARY_ACTOR (else the OS user).`;
+Who acts comes from CANARY_ACTOR (else the OS user): a name recorded in the audit trail, which
+anyone can set on the CLI; a shared canary serve takes it from each caller's token instead.`;
 
 export function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];

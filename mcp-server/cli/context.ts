@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
 import { createAssigner } from "../cohort-assigner.js";
+import { quote } from "../core/clip.js";
 import { InvalidInputError } from "../core/errors.js";
 import { openLedger } from "../ledger/open.js";
 import { manualClock, type OperationContext, realClock } from "../operations/context.js";
@@ -35,7 +36,7 @@ export function actorFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 export function clockModeFrom(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): "real" | "manual" {
   const mode = flags.clock ?? env.CANARY_CLOCK ?? "real";
   if (mode !== "real" && mode !== "manual")
-    throw new InvalidInputError("--clock", `expected "real" or "manual", got ${JSON.stringify(mode)}`);
+    throw new InvalidInputError("--clock", `expected "real" or "manual", got ${quote(mode)}`);
   return mode;
 }
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { orNull } from "./nullable.js";
 
-// The comparison report (CONTRACT.md compare_metrics). Fields named by the contract keep their
-// names; the rest is what decide and people need to act: which test, on what data, and what
+// The comparison report (compare_metrics; each field is explained in
+// skills/canary-report/reference/fields.md). Its published fields keep their names; the rest is what decide and people need to act: which test, on what data, and what
 // would change the outcome.
 
 export const ROW_STATUSES = [

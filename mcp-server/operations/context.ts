@@ -1,3 +1,4 @@
+import { quote } from "../core/clip.js";
 import type { CohortAssigner } from "../core/cohort/index.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import type { Ledger } from "../ledger/open.js";
@@ -62,7 +63,7 @@ export function resolveAt(
   if (!/^\d{4}-\d{2}-\d{2}T/.test(at) || Number.isNaN(ms)) {
     throw new InvalidInputError(
       "at",
-      `expected an ISO-8601 time such as "2026-05-26T10:30:00Z", got ${JSON.stringify(at)}`,
+      `expected an ISO-8601 time such as "2026-05-26T10:30:00Z", got ${quote(at)}`,
     );
   }
   return ms;

@@ -50,7 +50,7 @@ export function decide(
     if (d.state === "completed" || d.state === "rolled_back") {
       throw new RefusedError(
         "deployment_ended",
-        `deployment ${d.id} is ${d.state}; compare_metrics still shows its report`,
+        `deployment ${d.id} is ${d.state}; its report is still there (canary compare, or the compare_metrics tool)`,
       );
     }
     const { report, judge } = reportAt(ctx, d, at);

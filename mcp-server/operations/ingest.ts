@@ -1,4 +1,4 @@
-import { InvalidInputError, RefusedError } from "../core/errors.js";
+import { InvalidInputError, NotFoundError, RefusedError } from "../core/errors.js";
 import { parseSliceLine } from "../core/slice-line.js";
 import { appendAudit } from "../ledger/audit.js";
 import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
@@ -66,12 +66,22 @@ export async function ingestSlices(
       }
       let target = targets.get(id);
       if (!target) {
-        target = ledger.read(() => ({
-          d: getDeployment(ledger, id),
-          shapes: seriesShapes(ledger, id),
-          streamShapes: new Map(),
-          counters: new IncomingCounters(),
-        }));
+        target = ledger.read(() => {
+          let d: DeploymentRecord;
+          try {
+            d = getDeployment(ledger, id);
+          } catch (error) {
+            if (error instanceof NotFoundError)
+              throw new NotFoundError(`${where}: deployment_id`, error.message);
+            throw error;
+          }
+          return {
+            d,
+            shapes: seriesShapes(ledger, id),
+            streamShapes: new Map(),
+            counters: new IncomingCounters(),
+          };
+        });
         targets.set(id, target);
       }
       const rows = sliceRows(

@@ -1,4 +1,5 @@
 import { parseDocument } from "yaml";
+import { quote } from "../core/clip.js";
 import { InvalidInputError } from "../core/errors.js";
 import { type PolicyError, parsePolicyText, validatePolicyObject } from "../core/policy/parse.js";
 import type { Policy } from "../core/policy/schema.js";
@@ -45,7 +46,7 @@ export function checkPolicyArgument(
       const message =
         error instanceof InvalidInputError
           ? error.message
-          : `cannot read policy file ${JSON.stringify(policy)}; pass a readable path or an inline policy object`;
+          : `cannot read policy file ${quote(policy)}; pass a readable path or an inline policy object`;
       return { ok: false, errors: [{ path: "(file)", message }] };
     }
     if (!looksLikePolicy(text)) return { ok: false, errors: notAPolicy(policy) };
@@ -68,7 +69,7 @@ export function loadPolicyArgument(
     const first = checked.errors[0];
     const more =
       checked.errors.length > 1
-        ? ` (and ${checked.errors.length - 1} more; run validate_policy to see all)`
+        ? ` (and ${checked.errors.length - 1} more; canary policy validate FILE or the validate_policy tool lists all)`
         : "";
     const inFile = first?.path === "(file)" || first?.path === "(syntax)";
     throw new InvalidInputError(

@@ -70,7 +70,7 @@ function setPaused(
     if (!moved)
       throw new RefusedError(
         "concurrent_change",
-        `deployment ${d.id} changed meanwhile; check deployment_status`,
+        `deployment ${d.id} changed meanwhile; check its status (canary status, or the deployment_status tool)`,
       );
     recordEvent(ctx, d, {
       action: pause ? "pause" : "resume",

@@ -66,7 +66,7 @@ export function promoteStep(
       }
       throw new RefusedError(
         "step_mismatch",
-        `expected step ${input.expected_step} but deployment ${d.id} is at step ${d.step} (${d.state}); check deployment_status and retry with the current step`,
+        `expected step ${input.expected_step} but deployment ${d.id} is at step ${d.step} (${d.state}); check its status (canary status, or the deployment_status tool) and retry with the current step`,
       );
     }
     if (d.state !== "canary") {
@@ -125,7 +125,7 @@ export function promoteStep(
     if (!moved)
       throw new RefusedError(
         "concurrent_change",
-        `deployment ${d.id} changed while promoting; check deployment_status`,
+        `deployment ${d.id} changed while promoting; check its status (canary status, or the deployment_status tool)`,
       );
     if (override) {
       recordEvent(ctx, d, {

@@ -96,7 +96,7 @@ export function rollback(ctx: OperationContext, input: z.infer<typeof rollbackIn
     if (!moved)
       throw new RefusedError(
         "concurrent_change",
-        `deployment ${d.id} changed while rolling back; check deployment_status`,
+        `deployment ${d.id} changed while rolling back; check its status (canary status, or the deployment_status tool)`,
       );
     const { head } = recordEvent(ctx, d, {
       action: "rollback",

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { policyWarnings } from "../core/policy/warnings.js";
 import { auditHead } from "../ledger/audit.js";
 import {
   activeDeploymentOfService,
@@ -52,6 +53,9 @@ export const startDeploymentOutput = z.object({
     .describe(
       "False when this id was already started with the same policy and version (a safe repeat: nothing changed)",
     ),
+  warnings: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .describe("The policy's warnings from validate_policy: valid, but check they say what you meant"),
 });
 export type StartDeploymentOutput = z.infer<typeof startDeploymentOutput>;
 
@@ -81,6 +85,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
           started_at: new Date(existing.created_at).toISOString(),
           audit_head: auditHead(ledger),
           moved: false,
+          warnings: policyWarnings(policy),
         };
       }
       throw new RefusedError(
@@ -147,6 +152,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       started_at: new Date(at).toISOString(),
       audit_head: head,
       moved: true,
+      warnings: policyWarnings(policy),
     };
   });
 }

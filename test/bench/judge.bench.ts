@@ -7,7 +7,7 @@ import { renderTables, renderTargets } from "./judge/table.js";
 import { checkTargets } from "./judge/targets.js";
 
 // npm run bench:judge: our judge against the peers' methods on simulated canaries
-// (STATS.md, "The benchmark the judge must clear"). See docs/judge-benchmark.md.
+// (docs/statistics.md, "The benchmark the judge must clear"). See docs/judge-benchmark.md.
 
 const USAGE = `Usage: npm run bench:judge -- [options]
 

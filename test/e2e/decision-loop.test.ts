@@ -79,9 +79,15 @@ describe("the decision loop end to end (SDK client, stdio, manual clock)", () =>
     expect(run.percent).toBe(100);
     expect(run.looks.filter((l) => l.action === "promoted").map((l) => l.percent)).toEqual([1, 5, 25]);
     expect(run.looks.some((l) => l.verdict === "rollback")).toBe(false);
-    // Never promoted before a window elapsed.
-    for (const l of run.looks.filter((x) => x.verdict === "promote"))
-      expect(l.reason_codes).toEqual(["all_guardrails_proven"]);
+    // Never promoted before a window elapsed: each promote comes 30 minutes or more after the
+    // step began (the start, or the look that promoted to it).
+    let stepStart = T0;
+    const promotes = run.looks.filter((x) => x.action === "promoted" || x.action === "completed");
+    expect(promotes).toHaveLength(4);
+    for (const l of promotes) {
+      expect(Date.parse(l.at) - stepStart).toBeGreaterThanOrEqual(30 * 60_000);
+      stepStart = Date.parse(l.at);
+    }
     const status = await call(client, "deployment_status", { deployment_id: "healthy-1" });
     expect(status.structuredContent).toMatchObject({ state: "completed", percent: 100 });
   });

@@ -1,3 +1,4 @@
+import { quote } from "../../core/clip.js";
 import { assignCohortTool } from "../../mcp/tools/assign-cohort.js";
 import { assignCohortInput } from "../../operations/assign-cohort.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS } from "../command.js";
@@ -18,7 +19,7 @@ ${COMMON_HELP}`,
     const attributes: Record<string, string> = {};
     for (const a of attrs) {
       const eq = a.indexOf("=");
-      if (eq < 1) throw new UsageError(`--attr takes key=value, got ${JSON.stringify(a)}`);
+      if (eq < 1) throw new UsageError(`--attr takes key=value, got ${quote(a)}`);
       attributes[a.slice(0, eq)] = a.slice(eq + 1);
     }
     const input = assignCohortInput.parse({

@@ -1,16 +1,30 @@
-import { createReadStream } from "node:fs";
 import { boundedLines } from "../../core/slice-line.js";
-import { ingestSlices } from "../../operations/ingest.js";
+import { type IngestSummary, ingestSlices } from "../../operations/ingest.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
+import { openInput } from "../input-file.js";
 import { printJson } from "../output.js";
+
+/** Deployments listed one per line in the text summary; --json lists them all. */
+const LISTED = 20;
+
+/** The text summary: totals, then one line per deployment (at most LISTED of them). */
+export function ingestSummaryText(summary: IngestSummary): string {
+  const per = Object.entries(summary.deployments);
+  const lines = [
+    `ingested ${summary.slices} slices (${summary.series_written} series) from ${summary.lines} lines into ${per.length} deployment${per.length === 1 ? "" : "s"}`,
+    ...per.slice(0, LISTED).map(([id, n]) => `  ${id}: ${n} slices`),
+  ];
+  if (per.length > LISTED) lines.push(`  ... and ${per.length - LISTED} more (--json lists them all)`);
+  return `${lines.join("\n")}\n`;
+}
 
 export const ingestCommand: Command = {
   name: "ingest",
   usage: `canary ingest [FILE|-] [--deployment ID]
 
-Reads one slice per line (CONTRACT slice format; each line may carry deployment_id, else
---deployment names it). Streams in constant memory and writes all or nothing: a bad line stops
+Reads one slice per line (the slice format is in docs/slices.md; each line may carry
+deployment_id, else --deployment names it). Streams in constant memory and writes all or nothing: a bad line stops
 the ingest naming its line number and field, and nothing of the file is kept. A re-sent series
 replaces the stored one. Progress goes to stderr on long files.
 
@@ -19,7 +33,7 @@ ${COMMON_HELP}`,
   positionals: { min: 0, max: 1 },
   async run(args) {
     const file = args.positionals[0] ?? "-";
-    const input = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
+    const input = openInput(file, "FILE");
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
       const summary = await ingestSlices(ctx, boundedLines(input), {
@@ -28,12 +42,7 @@ ${COMMON_HELP}`,
       });
       if (flag(args, "json")) printJson(summary);
       else {
-        const per = Object.entries(summary.deployments)
-          .map(([id, n]) => `${id}: ${n}`)
-          .join(", ");
-        process.stdout.write(
-          `ingested ${summary.slices} slices (${summary.series_written} series) from ${summary.lines} lines${per ? ` — ${per}` : ""}\n`,
-        );
+        process.stdout.write(ingestSummaryText(summary));
       }
       return 0;
     } finally {

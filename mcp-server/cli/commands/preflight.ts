@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { quote } from "../../core/clip.js";
 import { preflight, preflightInput } from "../../operations/preflight.js";
 import { type Command, flag, str } from "../command.js";
 import { EXIT, paint, printJson, table, UsageError } from "../output.js";
@@ -11,7 +12,8 @@ export const preflightCommand: Command = {
 Feeds the judge the data a healthy canary would produce at N requests per minute (canary +
 control) and reports, per rung and guardrail, whether the margin would be proven within the
 window, and otherwise a percent or window that would. --baseline sets a ratio metric's expected
-bad-event rate (default 1%). Exit 0 when every rung can prove its guardrails in time, 10 when
+rate as the policy defines it, events / trials: error_rate=0.002, cache_hit_rate=0.9 (default
+1% bad outcomes: 0.01 for bad: increase, 0.99 for bad: decrease). Exit 0 when every rung can prove its guardrails in time, 10 when
 some would hold for lack of data.`,
   options: {
     policy: { type: "string" },
@@ -28,7 +30,7 @@ some would hold for lack of data.`,
     for (const b of ((args.values.baseline as (string | boolean)[] | undefined) ?? []).map(String)) {
       const [name, rate] = b.split("=");
       if (!name || rate === undefined || Number.isNaN(Number(rate)))
-        throw new UsageError(`--baseline takes METRIC=RATE, got ${JSON.stringify(b)}`);
+        throw new UsageError(`--baseline takes METRIC=RATE, got ${quote(b)}`);
       baselines[name] = Number(rate);
     }
     const input = preflightInput.parse({

@@ -1,26 +1,41 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createAssigner } from "../../cohort-assigner.js";
-import { InvalidInputError } from "../../core/errors.js";
-import { parsePolicyText } from "../../core/policy/parse.js";
+import { InvalidInputError, RefusedError } from "../../core/errors.js";
 import type { Slice } from "../../core/slice.js";
 import { boundedLines, parseSliceLine } from "../../core/slice-line.js";
-import { openLedger } from "../../ledger/open.js";
+import type { Ledger } from "../../ledger/index.js";
+import { ledgerClockMode, openLedger } from "../../ledger/open.js";
 import { manualClock, type OperationContext } from "../../operations/context.js";
+import { loadPolicyArgument } from "../../operations/load-policy.js";
 import { replayDeployment } from "../../operations/replay.js";
 import { type Command, flag, str } from "../command.js";
 import { actorFromEnv } from "../context.js";
+import { openInput } from "../input-file.js";
 import { EXIT, paint, printJson, table, UsageError } from "../output.js";
 
 async function readSlices(file: string): Promise<Slice[]> {
   const slices: Slice[] = [];
   let n = 0;
-  const lines = boundedLines(file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" }));
+  const lines = boundedLines(openInput(file, "--data"));
   for await (const raw of lines) {
     const slice = parseSliceLine(raw, ++n);
     if (slice) slices.push(slice);
   }
   return slices;
+}
+
+/** Replays run on virtual time, so a ledger they write into must be a manual-clock one. */
+function openReplayLedger(path: string | undefined): Ledger {
+  const ledger = openLedger(path ?? ":memory:", { clockMode: "manual" });
+  if (ledgerClockMode(ledger) === "real") {
+    ledger.close();
+    throw new RefusedError(
+      "clock",
+      `the ledger ${path} was written with the real clock; replay runs on virtual time and only writes into a new ledger or one written by earlier replays or manual-clock runs: give another --ledger path, or none to replay in memory`,
+    );
+  }
+  return ledger;
 }
 
 export const replayCommand: Command = {
@@ -30,7 +45,7 @@ export const replayCommand: Command = {
 "Would this policy have caught last month's incident?" Feeds the recorded slices as virtual time
 passes, decides at every due look, promotes and rolls back as the policy says, and prints the
 decision timeline. Writes nothing unless --ledger is given (then into that ledger, which must
-use the manual clock). Exit 0 completed, 10 still running when the data ended, 20 rolled back.`,
+use the manual clock: replay always runs on virtual time and takes no --clock). Exit 0 completed, 10 still running when the data ended, 20 rolled back.`,
   options: {
     policy: { type: "string" },
     data: { type: "string" },
@@ -42,16 +57,15 @@ use the manual clock). Exit 0 completed, 10 still running when the data ended, 2
     const policyFile = str(args, "policy");
     const dataFile = str(args, "data");
     if (!policyFile || !dataFile) throw new UsageError("--policy FILE and --data FILE.ndjson are required");
-    const parsed = parsePolicyText(readFileSync(resolve(policyFile), "utf8"));
-    if (!parsed.ok) {
-      const e = parsed.errors[0];
-      throw new InvalidInputError(`policy.${e?.path}`, `${e?.line ? `line ${e.line}: ` : ""}${e?.message}`);
-    }
+    const { policy } = loadPolicyArgument(
+      { readPolicyFile: (p) => readFileSync(resolve(p), "utf8") },
+      policyFile,
+    );
     const slices = await readSlices(dataFile);
     if (slices.length === 0) throw new InvalidInputError("--data", "the file holds no slices");
     const ids = new Set(slices.map((s) => s.deployment_id).filter((x): x is string => x !== undefined));
     const deploymentId = str(args, "deployment") ?? (ids.size === 1 ? [...ids][0]! : "replay");
-    const ledger = openLedger(str(args, "ledger") ?? ":memory:", { clockMode: "manual" });
+    const ledger = openReplayLedger(str(args, "ledger"));
     const ctx: OperationContext = {
       ledger,
       clock: manualClock,
@@ -62,7 +76,7 @@ use the manual clock). Exit 0 completed, 10 still running when the data ended, 2
     try {
       const result = replayDeployment(ctx, {
         deploymentId,
-        policy: parsed.policy,
+        policy,
         slices: slices.map((s) => ({ ...s, deployment_id: deploymentId })),
       });
       if (flag(args, "json")) printJson(result);

@@ -42,10 +42,12 @@ ${COMMON_HELP}`,
       process.stdout.write(
         `${out.deployment_id} was already started with this policy and version (${out.state} at ${out.percent}%): nothing changed\naudit head ${out.audit_head}\n`,
       );
-    else
+    else {
       process.stdout.write(
         `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,
       );
+      for (const w of out.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+    }
     return 0;
   },
 };

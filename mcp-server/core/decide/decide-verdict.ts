@@ -58,21 +58,33 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Deterministic order: severity, then metric name, then segment, then message. */
+/**
+ * Deterministic order: severity, then metric name, then segment, then message. Findings with the
+ * same code on the same metric (a histogram's percentiles, a metric's segments, several failing
+ * series) become one reason, so a code appears once per metric and each reason names its metric.
+ */
 export function orderFindings(findings: readonly Finding[]): Reason[] {
-  return [...findings]
-    .sort(
-      (a, b) =>
-        severityOf(a.code) - severityOf(b.code) ||
-        compareText(a.metric ?? "", b.metric ?? "") ||
-        compareText(a.segmentKey, b.segmentKey) ||
-        compareText(a.message, b.message),
-    )
-    .map((f) =>
+  const sorted = [...findings].sort(
+    (a, b) =>
+      severityOf(a.code) - severityOf(b.code) ||
+      compareText(a.metric ?? "", b.metric ?? "") ||
+      compareText(a.segmentKey, b.segmentKey) ||
+      compareText(a.message, b.message),
+  );
+  const reasons: Reason[] = [];
+  for (const f of sorted) {
+    const last = reasons[reasons.length - 1];
+    if (last && last.code === f.code && last.metric === f.metric) {
+      last.message = `${last.message}; ${f.message}`;
+      continue;
+    }
+    reasons.push(
       f.metric === undefined
         ? { code: f.code, message: f.message }
         : { code: f.code, message: f.message, metric: f.metric },
     );
+  }
+  return reasons;
 }
 
 function finding(code: ReasonCode, message: string, metric?: string): Finding {

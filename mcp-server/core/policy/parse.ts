@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { canonicalHash } from "../canonical-json.js";
+import { humanizeIssues } from "./humanize.js";
 import { type Policy, policySchema } from "./schema.js";
 
 export interface PolicyError {
@@ -22,16 +23,11 @@ function issuesToErrors(
   issues: z.core.$ZodIssue[],
   lineOf?: (path: PropertyKey[]) => number | undefined,
 ): PolicyError[] {
-  return issues.map((issue) => {
-    const path = issue.path as PropertyKey[];
-    let message = issue.message;
-    if (issue.code === "unrecognized_keys")
-      message = `unknown field(s) ${issue.keys.join(", ")}: remove or correct the spelling`;
-    const line = lineOf?.(issue.code === "unrecognized_keys" ? [...path, issue.keys[0] ?? ""] : path);
-    const full = issue.code === "unrecognized_keys" ? [...path, issue.keys[0] ?? ""] : path;
+  return humanizeIssues(issues).map(({ path, message }) => {
+    const line = lineOf?.(path);
     return line === undefined
-      ? { path: formatPath(full), message }
-      : { path: formatPath(full), message, line };
+      ? { path: formatPath(path), message }
+      : { path: formatPath(path), message, line };
   });
 }
 
@@ -40,7 +36,7 @@ export function validatePolicyObject(
   value: unknown,
   lineOf?: (path: PropertyKey[]) => number | undefined,
 ): PolicyParse {
-  const parsed = policySchema.safeParse(value);
+  const parsed = policySchema.safeParse(value, { reportInput: true });
   if (!parsed.success) return { ok: false, errors: issuesToErrors(parsed.error.issues, lineOf) };
   return { ok: true, policy: parsed.data, sha256: policySha256(parsed.data) };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { populationFilterSchema } from "../cohort/population.js";
-import { durationSchema } from "../duration.js";
+import { durationSchema, parseDuration } from "../duration.js";
 import { dimNameSchema, seriesNameSchema } from "../ids.js";
 
 // The policy is the team's contract with the judge. This zod schema is the single source:
@@ -197,6 +197,15 @@ export const policySchema = z
           code: "custom",
           path: ["ladder", i, "window"],
           message: "every rung before the last needs an observation window",
+        });
+      }
+      const sliceMs = parseDuration(p.slice);
+      const windowMs = rung.window === undefined ? undefined : parseDuration(rung.window);
+      if (sliceMs !== undefined && windowMs !== undefined && windowMs < sliceMs) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["ladder", i, "window"],
+          message: `the ${rung.window} window is shorter than one slice (slice: ${p.slice}): the step could never see a whole slice; lengthen the window or shorten the slice`,
         });
       }
     });

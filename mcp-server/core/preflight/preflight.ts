@@ -21,7 +21,7 @@ export const preflightTrafficSchema = z.strictObject({
     .record(seriesNameSchema, z.number().gt(0).lt(1))
     .optional()
     .describe(
-      "Expected rate of each ratio metric (events / trials), by metric name; 1% bad events when omitted",
+      "Expected rate of each ratio metric, events / trials, by metric name (an error rate of 0.002, a cache hit rate of 0.9); when omitted, 1% bad outcomes: 0.01 for `bad: increase`, 0.99 for `bad: decrease`",
     ),
 });
 export type PreflightTraffic = z.infer<typeof preflightTrafficSchema>;
@@ -62,7 +62,13 @@ export type PreflightResult = z.infer<typeof preflightResultSchema>;
 
 interface Probe {
   metric: MetricPolicy & { type: "ratio" };
-  badRate: number;
+  /** Expected events / trials, the metric's own rate (a hit rate for a cache, not its miss rate). */
+  rate: number;
+}
+
+/** The default rate: 1% bad outcomes, which is a 99% rate when the events are the good ones. */
+function defaultRate(metric: MetricPolicy & { type: "ratio" }): number {
+  return metric.bad === "increase" ? DEFAULT_BAD_RATE : 1 - DEFAULT_BAD_RATE;
 }
 
 /** Expected (noise-free) slices for one rung: canary and control identical, at the given share. */
@@ -81,9 +87,8 @@ function expectedSlices(
       const trials = perSlice * (cohort === "canary" ? share : 1 - share);
       const counters: Record<string, number> = {};
       for (const p of probes) {
-        // For `bad: decrease` the events are the good outcomes: their rate is 1 - bad rate.
         counters[p.metric.trials] = trials;
-        counters[p.metric.events] = trials * (p.metric.bad === "increase" ? p.badRate : 1 - p.badRate);
+        counters[p.metric.events] = trials * p.rate;
       }
       slices.push({ t, cohort, dimsKey: "", counters, histograms: {}, moments: {} });
     }
@@ -145,7 +150,7 @@ function tailCheck(metric: MetricPolicy & { type: "histogram" }, canarySamples: 
 export function preflightPolicy(policy: Policy, traffic: PreflightTraffic): PreflightResult {
   const probes: Probe[] = policy.metrics
     .filter((m): m is MetricPolicy & { type: "ratio" } => m.type === "ratio" && m.critical)
-    .map((metric) => ({ metric, badRate: traffic.baselines?.[metric.name] ?? DEFAULT_BAD_RATE }));
+    .map((metric) => ({ metric, rate: traffic.baselines?.[metric.name] ?? defaultRate(metric) }));
   const histograms = policy.metrics.filter(
     (m): m is MetricPolicy & { type: "histogram" } => m.type === "histogram" && m.critical,
   );
@@ -159,7 +164,7 @@ export function preflightPolicy(policy: Policy, traffic: PreflightTraffic): Pref
       .filter((p) => traffic.baselines?.[p.metric.name] === undefined)
       .map(
         (p) =>
-          `${p.metric.name}: baseline bad-event rate ${DEFAULT_BAD_RATE * 100}% (pass baselines to set it)`,
+          `${p.metric.name}: baseline rate (events / trials) ${Number((p.rate * 100).toPrecision(3))}%, that is ${DEFAULT_BAD_RATE * 100}% bad outcomes (pass baselines to set it)`,
       ),
   ];
   const rungs = policy.ladder.slice(0, -1).map((rung, step) => {

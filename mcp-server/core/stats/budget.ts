@@ -1,6 +1,6 @@
 import type { MetricPolicy, Policy } from "../policy/schema.js";
 
-// How the false-alarm budget alpha is spent (STATS.md "Many metrics, one decision").
+// How the false-alarm budget alpha is spent (docs/statistics.md "Many metrics, one decision").
 //
 // Rollback is a union ("any metric worse"), so each rollback test gets a share of alpha and rolls
 // back when its e-value reaches M / alpha (Bonferroni on e-values: valid at any time, whatever the

@@ -1,4 +1,4 @@
-// Percentiles as exceedance counts (STATS.md "Latency").
+// Percentiles as exceedance counts (docs/statistics.md "Latency").
 //
 // A percentile comparison becomes a count comparison: fix a threshold c before the slice is seen
 // (the control's q-quantile over earlier slices, on a bucket bound), then count the canary's

@@ -1,6 +1,6 @@
 import { logNormalCdfPlusHalfSquare } from "./numeric.js";
 
-// Normal-mixture sequential test on a stratified difference of means (STATS.md "Means"); Johari,
+// Normal-mixture sequential test on a stratified difference of means (docs/statistics.md "Means"); Johari,
 // Koomen, Pekelis & Walsh, "Always Valid Inference: Continuous Monitoring of A/B Tests",
 // Operations Research 70(3), 2022.
 //

@@ -1,6 +1,6 @@
 import { logSumExp } from "./numeric.js";
 
-// Stratified conditional-binomial mixture e-process for a rate ratio (STATS.md "Counts").
+// Stratified conditional-binomial mixture e-process for a rate ratio (docs/statistics.md "Counts").
 //
 // Per slice k, condition on the events of both cohorts, m_k = x_T + x_C. If the canary's per-trial
 // rate is r times the control's, x_T | m_k ~ Binomial(m_k, pi_k(r)) with

@@ -1,5 +1,5 @@
 // Empirical-Bayes shrinkage of segment rates toward their cohort's rate, for the descriptive
-// distribution of per-segment rates (STATS.md "Segments"). A canary's segments are small, so their
+// distribution of per-segment rates (docs/statistics.md "Segments"). A canary's segments are small, so their
 // raw rates are noisy and the raw upper percentiles look worse than the control's even in A/A;
 // shrinking each rate toward the cohort rate by how much the segments truly differ removes that.
 //

@@ -1,6 +1,6 @@
 import { LogLikelihoods, RatioTest } from "./ratio-evidence.js";
 
-// Sample ratio mismatch (STATS.md "Sample ratio mismatch"): is the canary's share of traffic the
+// Sample ratio mismatch (docs/statistics.md "Sample ratio mismatch"): is the canary's share of traffic the
 // configured percent? Assignment is per user, so requests cluster and an exact binomial test flags
 // healthy releases at high traffic; the question asked is instead whether the share is off by more
 // than a relative tolerance (20% of the expected share by default).

@@ -1,7 +1,7 @@
 import { BASE_LATENCY, type LatencyShape } from "./latency.js";
 import { normalQuantile } from "./normal.js";
 
-// The benchmark's scenarios (STATS.md, "The benchmark the judge must clear"). A scenario says how
+// The benchmark's scenarios (docs/statistics.md, "The benchmark the judge must clear"). A scenario says how
 // the world moves (shared by both cohorts: drift, incidents, overdispersion, retries) and what the
 // canary does differently (nothing, in A/A). Canary effects may depend on the judge's own path (the
 // share it has reached, minutes since its last step), because the ladder follows the judge.

@@ -257,7 +257,7 @@ export function simulateReplicate(
         if (r.hold.namesPercent) o.holdsNamingPercent++;
         if (r.hold.withinWindow) o.holdsWithinWindow++;
       }
-      // The tail check covers each early stage's nominal window (STATS.md: "3.6 expected per hour");
+      // The tail check covers each early stage's nominal window (docs/statistics.md: "3.6 expected per hour");
       // a judge that stays longer eventually gathers enough tail samples to test.
       const inWindow = lookAt - tr.stepStart <= (LADDER[tr.step]!.windowMinutes ?? 0);
       if (r.tail && percent <= 5 && inWindow) {

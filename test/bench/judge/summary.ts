@@ -2,7 +2,7 @@ import type { Family } from "./scenarios.js";
 import type { DeploymentOutcome } from "./simulate.js";
 import { NOMINAL_MINUTES } from "./simulate.js";
 
-// From per-deployment outcomes to the figures STATS.md asks for, per (scenario, traffic, cadence,
+// From per-deployment outcomes to the figures docs/statistics.md asks for, per (scenario, traffic, cadence,
 // judge). Rates carry Wilson 95% intervals: they are Monte Carlo estimates, and a target is only
 // met when the interval says so, not when a lucky run does.
 

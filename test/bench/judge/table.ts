@@ -122,5 +122,5 @@ export function renderTables(summaries: readonly CellSummary[]): string {
 
 export function renderTargets(checks: readonly TargetCheck[]): string {
   const rows = checks.map((c) => [c.status.toUpperCase(), c.target, c.measured].join(" | "));
-  return table(["status", "target (STATS.md)", "measured (ours)"], rows);
+  return table(["status", "target (docs/statistics.md)", "measured (ours)"], rows);
 }

@@ -1,6 +1,6 @@
 import type { CellSummary } from "./summary.js";
 
-// The STATS.md targets for our judge, checked against the measured cells. A target is "met" on the
+// The docs/statistics.md targets for our judge, checked against the measured cells. A target is "met" on the
 // point estimate; the measured text carries the Wilson interval so a reader can see how firm it is.
 // Cells a run did not include (filters, --quick) show as "not run".
 

@@ -164,7 +164,7 @@ describe("retries and looks", () => {
 
 describe("regressions are found", () => {
   it("flags a x2 error rate at 100 rps (0.5% base) within the 1% step in most seeds, and by the end of 5% in nearly all", () => {
-    // STATS.md's benchmark ladder: 60 minutes per step. (With 30-minute steps the 1% step alone
+    // docs/statistics.md's benchmark ladder: 60 minutes per step. (With 30-minute steps the 1% step alone
     // holds about 9 expected canary errors; about 4 in 10 seeds are caught there, nearly all by
     // the end of the 5% step.)
     const policy = ladderPolicy(60);

@@ -117,3 +117,91 @@ describe("hold advice", () => {
     expect(r.advice?.suggested_window_ms).toBeNull();
   });
 });
+
+describe("hold advice, word for word", () => {
+  const row = (o: Partial<Parameters<typeof makeRow>[0]> = {}) =>
+    makeRow({
+      status: "inconclusive",
+      margin_proven: false,
+      canary: { value: 0.005, count: 300, events: 2 },
+      control: { value: 0.005, count: 29_700, events: 150 },
+      samples_needed: 2_700,
+      ...o,
+    });
+  const advise = (minutes: number, rows: ReturnType<typeof makeRow>[], policy = makePolicy()) =>
+    decideVerdict({ ctx: makeContext(policy, { minutes }), report: makeReport({ minutes, rows }) }).advice;
+
+  it("while the window is open: time left, the need, the percent, and the time at the current percent", () => {
+    expect(advise(30, [row()])).toEqual({
+      time_left_ms: 30 * 60_000,
+      samples_missing: 2_700,
+      suggested_percent: 5,
+      suggested_window_ms: 60 * 60_000,
+      message:
+        "the window closes in 30m; checkout_error_rate needs about 2,700 more canary samples; at 1,000/min observed across both cohorts, a canary at 5% gathers them within one window (needs 5%); at the current 1%, about 4h30m more.",
+    });
+  });
+
+  it("past 50%: the longer window at 50%", () => {
+    expect(advise(30, [row({ samples_needed: 1_000_000 })])?.message).toBe(
+      "the window closes in 30m; checkout_error_rate needs about 1,000,000 more canary samples; at 1,000/min observed across both cohorts, no canary percent up to 50% gathers them within a 1h window; a window of about 33h21m at 50% would; at the current 1%, about 1666h40m more.",
+    );
+  });
+
+  it("without counts there is no traffic estimate to suggest a percent from", () => {
+    const empty = row({
+      canary: { value: 0, count: 0, events: 0 },
+      control: { value: 0, count: 0, events: 0 },
+    });
+    expect(advise(30, [empty])).toEqual({
+      time_left_ms: 30 * 60_000,
+      samples_missing: 2_700,
+      suggested_percent: null,
+      suggested_window_ms: null,
+      message:
+        "the window closes in 30m; checkout_error_rate needs about 2,700 more canary samples; no traffic estimate yet to suggest a percent.",
+    });
+  });
+
+  it("with no need reported, says so, with or without time left", () => {
+    expect(advise(30, [row({ samples_needed: null })])?.message).toBe(
+      "the window closes in 30m; no guardrail reports missing samples.",
+    );
+    expect(advise(61, [row({ samples_needed: null })])).toEqual({
+      time_left_ms: 0,
+      samples_missing: null,
+      suggested_percent: null,
+      suggested_window_ms: null,
+      message: "no guardrail reports how many samples it lacks.",
+    });
+  });
+
+  it("ignores segment, non-critical, unjudged and proven rows", () => {
+    const big = { samples_needed: 1_000_000 };
+    const advice = advise(30, [
+      row(),
+      row({ ...big, segment: { endpoint: "/a" } }),
+      row({ ...big, critical: false }),
+      row({ ...big, judged: false }),
+      row({ ...big, margin_proven: true }),
+    ]);
+    expect(advice?.samples_missing).toBe(2_700);
+    expect(advice?.suggested_percent).toBe(5);
+  });
+
+  it("between equal needs, picks by metric then statistic name, whatever the order given", () => {
+    const a = row({ metric: "a_rate" });
+    const b = row({ metric: "b_rate" });
+    const p50 = row({ metric: "a_rate", statistic: "p50" });
+    for (const rows of [
+      [a, b, p50],
+      [p50, b, a],
+      [b, a, p50],
+    ])
+      expect(advise(30, rows)?.message).toMatch(/^the window closes in 30m; a_rate p50 needs about 2,700/);
+    // A larger share needed wins over names.
+    expect(advise(30, [a, row({ metric: "z_rate", samples_needed: 5_700 })])?.message).toMatch(
+      /; z_rate needs about 5,700 more canary samples; .* a canary at 10% gathers them/,
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { orderFindings } from "../../../mcp-server/core/decide/decide-verdict.js";
 import { decideVerdict } from "../../../mcp-server/core/decide/index.js";
 import { verdictResultSchema } from "../../../mcp-server/core/decision.js";
 import { MINUTE, makeContext, makePolicy, makeReport, makeRow, T0 } from "./fixtures.js";
@@ -446,5 +447,131 @@ describe("decideVerdict: determinism", () => {
       "inconclusive:c_rate",
       "window_open:",
     ]);
+  });
+});
+
+describe("orderFindings: one reason per code and metric", () => {
+  it("merges a metric's rows with the same code into one reason that names the metric", () => {
+    const reasons = orderFindings([
+      { code: "insufficient_data", metric: "latency", segmentKey: "", message: "latency p99: too little" },
+      { code: "insufficient_data", metric: "latency", segmentKey: "", message: "latency p50: too little" },
+      { code: "insufficient_data", metric: "errors", segmentKey: "", message: "errors: too little" },
+      { code: "window_open", segmentKey: "", message: "window open" },
+      { code: "margin_not_proven", metric: "latency", segmentKey: "", message: "latency p90: not yet" },
+    ]);
+    expect(reasons).toEqual([
+      { code: "insufficient_data", metric: "errors", message: "errors: too little" },
+      {
+        code: "insufficient_data",
+        metric: "latency",
+        message: "latency p50: too little; latency p99: too little",
+      },
+      { code: "margin_not_proven", metric: "latency", message: "latency p90: not yet" },
+      { code: "window_open", message: "window open" },
+    ]);
+  });
+});
+
+describe("decideVerdict, word for word", () => {
+  it("lists reasons by severity, whatever order they were found in", () => {
+    const order = [
+      "catastrophe",
+      "regression",
+      "segment_regression",
+      "srm",
+      "max_hold",
+      "no_data",
+      "provider_error",
+      "noncritical_regression",
+      "insufficient_data",
+      "inconclusive",
+      "margin_not_proven",
+      "warmup",
+      "window_open",
+      "paused",
+      "final_step",
+      "deployment_ended",
+      "all_guardrails_proven",
+    ] as const;
+    const found = [...order].reverse().map((code, i) => ({ code, message: `m${i}`, segmentKey: "" }));
+    expect(orderFindings(found).map((r) => r.code)).toEqual(order);
+    // Within a code: by metric, then message; a reason without a metric carries none.
+    const same = orderFindings([
+      { code: "inconclusive", metric: "b", message: "b", segmentKey: "" },
+      { code: "inconclusive", metric: "a", message: "a", segmentKey: "" },
+      { code: "window_open", message: "w", segmentKey: "" },
+    ]);
+    expect(same).toEqual([
+      { code: "inconclusive", metric: "a", message: "a" },
+      { code: "inconclusive", metric: "b", message: "b" },
+      { code: "window_open", message: "w" },
+    ]);
+  });
+
+  it("says the deployment ended, or is at its last rung", () => {
+    const policy = makePolicy();
+    for (const [state, what] of [
+      ["completed", "completed"],
+      ["rolled_back", "rolled back"],
+    ] as const) {
+      const r = decideVerdict({ ctx: makeContext(policy, { state }), report: makeReport() });
+      expect(r).toMatchObject({ verdict: "hold" });
+      expect(r.reasons).toEqual([
+        { code: "deployment_ended", message: `the deployment has ${what}: nothing left to decide` },
+      ]);
+    }
+    const last = decideVerdict({
+      ctx: makeContext(policy, { step: 4 }),
+      report: makeReport({ percent: 100 }),
+    });
+    expect(last.reasons).toEqual([
+      { code: "final_step", message: "the deployment is at the last rung (100%): nothing left to decide" },
+    ]);
+  });
+
+  it("names every proven guardrail, sorted, when it promotes", () => {
+    const second = { ...makePolicy().metrics[0]!, name: "a_error_rate" };
+    const policy = makePolicy({ metrics: [...makePolicy().metrics, second] });
+    const r = decideVerdict({
+      ctx: makeContext(policy),
+      report: makeReport({ rows: [makeRow(), makeRow({ metric: "a_error_rate" })] }),
+    });
+    expect(r.reasons).toEqual([
+      {
+        code: "all_guardrails_proven",
+        message:
+          "window elapsed, split healthy, every guardrail proven within its margin: a_error_rate, checkout_error_rate",
+      },
+    ]);
+    expect(r.advice).toBeUndefined();
+  });
+
+  it("a critical metric without its row holds even when another passes", () => {
+    const second = { ...makePolicy().metrics[0]!, name: "a_error_rate" };
+    const policy = makePolicy({ metrics: [...makePolicy().metrics, second] });
+    const r = decideVerdict({ ctx: makeContext(policy), report: makeReport({ rows: [makeRow()] }) });
+    expect(r.verdict).toBe("hold");
+    expect(r.reasons).toEqual([
+      {
+        code: "no_data",
+        metric: "a_error_rate",
+        message: "a_error_rate: the report has no judged row for this metric; never a pass",
+      },
+    ]);
+    expect(r.advice).toBeDefined();
+  });
+
+  it("rolls back on no data once the window has elapsed when the policy says so", () => {
+    const policy = makePolicy({ on_no_data: "rollback" });
+    const r = decideVerdict({ ctx: makeContext(policy), report: makeReport({ rows: [] }) });
+    expect(r.verdict).toBe("rollback");
+    expect(r.reasons[0]?.message).toBe(
+      "checkout_error_rate: the report has no judged row for this metric; never a pass; the policy rolls back on no data once the window has elapsed",
+    );
+    const early = decideVerdict({
+      ctx: makeContext(policy, { minutes: 30 }),
+      report: makeReport({ minutes: 30, rows: [] }),
+    });
+    expect(early.verdict).toBe("hold");
   });
 });

@@ -77,6 +77,6 @@ describe("preflight: can each rung prove its guardrails in time?", () => {
 
   it("states its assumptions, including defaulted baselines", () => {
     const r = preflightPolicy(policy(), { requests_per_minute: 1000 });
-    expect(r.assumptions.join(" ")).toMatch(/errors: baseline bad-event rate 1%/);
+    expect(r.assumptions.join(" ")).toMatch(/errors: baseline rate \(events \/ trials\) 1%/);
   });
 });

@@ -13,7 +13,7 @@ import { Random } from "../../support/random.js";
 
 const pi = (nT: number, nC: number, r: number) => (nT * r) / (nT * r + nC);
 
-/** The mixture e-value written out term by term, straight from STATS.md. */
+/** The mixture e-value written out term by term, straight from docs/statistics.md. */
 function directEvidence(
   slices: { xT: number; xC: number; nT: number; nC: number }[],
   r0: number,
