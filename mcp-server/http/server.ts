@@ -8,7 +8,7 @@ import {
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { ID_PATTERN } from "../core/ids.js";
-import { callerFor, integrationRoute } from "../integrations/routes.js";
+import { authFor, integrationRoute } from "../integrations/routes.js";
 import { auditHead } from "../ledger/audit.js";
 import { getDeployment, listDeployments } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
@@ -132,7 +132,7 @@ export function createHttpServer({ ctx, tokens }: HttpOptions): Server {
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       try {
         if (url.pathname === "/mcp") return await handleMcp(ctx, tokens, req, res);
-        if (await integrationRoute(ctx, callerFor(tokens, req.headers.authorization), req, res, url)) return;
+        if (await integrationRoute(ctx, authFor(tokens, req.headers.authorization), req, res, url)) return;
         if (req.method !== "GET" && req.method !== "HEAD")
           return problem(res, 405, "read-only route: writes go through the MCP tools at POST /mcp");
         if (url.pathname === "/") {

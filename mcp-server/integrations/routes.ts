@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { classifyError, InvalidInputError } from "../core/errors.js";
 import { actorForAuthorization, type TokenTable } from "../http/tokens.js";
 import type { OperationContext } from "../operations/context.js";
+import { argoVerdict } from "./argo.js";
+import { flaggerHook } from "./flagger.js";
 import { ofrepEvaluateBulk, ofrepEvaluateFlag } from "./ofrep.js";
 
 // The integration routes on serve (OFREP, the Argo Rollouts verdict, Flagger's webhooks). Each
@@ -15,10 +17,27 @@ export interface Caller {
   role: Role;
 }
 
-/** The caller behind the Authorization header (every token in a plain actor table is an operator's). */
-export function callerFor(tokens: TokenTable, header: string | undefined): Caller | undefined {
-  const actor = actorForAuthorization(tokens, header);
-  return actor === undefined ? undefined : { actor, role: "operator" };
+/** What the routes know about authentication: the caller, and whether serve has any tokens at all. */
+export interface Auth {
+  caller: Caller | undefined;
+  tokensConfigured: boolean;
+  /** The caller a token sent some other way names (Flagger's webhooks carry it in metadata.token). */
+  callerOfToken: (token: string) => Caller | undefined;
+}
+
+/** The caller behind the Authorization header; a token entry without a role is an operator's. */
+export function authFor(tokens: TokenTable, header: string | undefined): Auth {
+  const callerOf = (h: string | undefined): Caller | undefined => {
+    const actor = actorForAuthorization(tokens, h);
+    if (actor === undefined) return undefined;
+    const entry = tokens.find((t) => t.actor === actor) as { role?: unknown } | undefined;
+    return { actor, role: entry?.role === "viewer" ? "viewer" : "operator" };
+  };
+  return {
+    caller: callerOf(header),
+    tokensConfigured: tokens.length > 0,
+    callerOfToken: (token) => callerOf(`Bearer ${token}`),
+  };
 }
 
 export interface Answer {
@@ -80,7 +99,7 @@ export function errorAnswer(error: unknown): Answer {
 /** Handles the request when it is an integration route; false hands it back to serve's router. */
 export async function integrationRoute(
   ctx: OperationContext,
-  caller: Caller | undefined,
+  auth: Auth,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -97,14 +116,35 @@ export async function integrationRoute(
         const key = decodeURIComponent(parts[4] ?? "");
         answer = ofrepEvaluateFlag(ctx, key, await readOfrepBody(req));
       }
+    } else if (parts[0] === "v1" && parts[1] === "flagger" && parts.length === 3) {
+      answer =
+        req.method === "POST"
+          ? flaggerRoute(ctx, auth, decodeURIComponent(parts[2] ?? ""), await readJson(req))
+          : { status: 405, body: { error: { message: "Flagger's webhooks are POST" } } };
+    } else if (
+      parts[0] === "v1" &&
+      parts[1] === "deployments" &&
+      parts.length === 4 &&
+      parts[3] === "verdict"
+    ) {
+      answer =
+        req.method === "GET"
+          ? argoVerdict(ctx, auth, decodeURIComponent(parts[2] ?? ""), url.searchParams)
+          : { status: 405, body: { error: { message: "the verdict is a GET" } } };
     }
   } catch (error) {
     answer = errorAnswer(error);
   }
   if (!answer) return false;
-  void caller;
   write(res, answer);
   return true;
+}
+
+/** Flagger sends no headers of its own: without an Authorization header the token is metadata.token. */
+function flaggerRoute(ctx: OperationContext, auth: Auth, hook: string, body: unknown): Answer {
+  const token = (body as { metadata?: { token?: unknown } } | undefined)?.metadata?.token;
+  const caller = auth.caller ?? (typeof token === "string" ? auth.callerOfToken(token) : undefined);
+  return flaggerHook(ctx, caller, hook, body);
 }
 
 /** OFREP's own error shape for a body that is not JSON. */
