@@ -13,6 +13,7 @@ import { loadPolicyArgument } from "../operations/load-policy.js";
 import { rollback } from "../operations/rollback.js";
 import { startDeployment } from "../operations/start-deployment.js";
 import { type VerdictOutput, verdict } from "../operations/verdict.js";
+import { POLICY_NAME } from "./policy-name.js";
 import type { Answer, Caller } from "./routes.js";
 
 // Flagger's webhooks. Flagger moves the traffic itself and reads only the status code: 2xx lets
@@ -39,9 +40,6 @@ export const flaggerPayloadSchema = z.object({
   metadata: z.record(z.string(), z.string()).optional(),
 });
 export type FlaggerPayload = z.infer<typeof flaggerPayloadSchema>;
-
-/** A policy named by a webhook's metadata: a plain relative path (resolved under serve's --policies DIR). */
-const POLICY_NAME = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9_][A-Za-z0-9._/-]{0,255}$/;
 
 function parsePayload(body: unknown): FlaggerPayload {
   const parsed = flaggerPayloadSchema.safeParse(body);

@@ -5,6 +5,7 @@ import type { OperationContext } from "../operations/context.js";
 import { argoVerdict } from "./argo.js";
 import { flaggerHook } from "./flagger.js";
 import { ofrepEvaluateBulk, ofrepEvaluateFlag } from "./ofrep.js";
+import { registerDeployment } from "./register.js";
 
 // The integration routes on serve (OFREP, the Argo Rollouts verdict, Flagger's webhooks). Each
 // parses its request, calls one handler with the caller, and writes the answer; serve's router
@@ -121,6 +122,8 @@ export async function integrationRoute(
         req.method === "POST"
           ? flaggerRoute(ctx, auth, decodeURIComponent(parts[2] ?? ""), await readJson(req))
           : { status: 405, body: { error: { message: "Flagger's webhooks are POST" } } };
+    } else if (url.pathname === "/v1/deployments" && req.method === "POST") {
+      answer = registerDeployment(ctx, auth.caller, await readJson(req));
     } else if (
       parts[0] === "v1" &&
       parts[1] === "deployments" &&

@@ -186,3 +186,61 @@ describe("Argo Rollouts web metric: GET /v1/deployments/{id}/verdict (replays Ar
     expect(await foreign.json()).toMatchObject({ error: { field: "ladder_owner" } });
   });
 });
+
+describe("Argo Rollouts pre-step: POST /v1/deployments registers the revision (replays Argo's web metric POST)", () => {
+  let serve: Awaited<ReturnType<typeof serveInProcess>>;
+  beforeAll(async () => {
+    serve = await serveInProcess({
+      clock: "manual",
+      tokens,
+      readPolicyFile: (p) => {
+        if (p !== "checkout.json") throw Object.assign(new Error("missing"), { code: "ENOENT" });
+        return JSON.stringify(externalPolicy("checkout"));
+      },
+    });
+  });
+  afterAll(async () => serve?.close());
+
+  // Argo's web provider with method POST sends the template's body string and headers as given.
+  const register = (body: unknown, token = OPERATOR) =>
+    fetch(`${serve.base}/v1/deployments`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("starts once (201), answers a re-run of the step as a safe repeat (200, moved: false), and refuses a changed revision", async () => {
+    const body = {
+      deployment_id: "checkout-6c9bd8675b",
+      policy: "checkout.json",
+      version: "6c9bd8675b",
+      at: iso(T0),
+    };
+    const first = await register(body);
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({
+      deployment_id: "checkout-6c9bd8675b",
+      state: "canary",
+      moved: true,
+    });
+    const again = await register(body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ state: "canary", moved: false });
+    const changed = await register({ ...body, version: "other" });
+    expect(changed.status).toBe(409);
+  });
+
+  it("refuses viewers (403), anonymous callers (401), bad bodies and paths outside --policies (400)", async () => {
+    expect((await register({ deployment_id: "x-1", policy: "checkout.json" }, VIEWER)).status).toBe(403);
+    const anon = await fetch(`${serve.base}/v1/deployments`, { method: "POST", body: "{}" });
+    expect(anon.status).toBe(401);
+    const missing = await register({ policy: "checkout.json" });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: { field: "deployment_id" } });
+    for (const hostile of ["../checkout.json", "/etc/passwd"]) {
+      const r = await register({ deployment_id: "x-2", policy: hostile, at: iso(T0) });
+      expect(r.status, hostile).toBe(400);
+      expect(await r.json()).toMatchObject({ error: { field: "policy" } });
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CanaryProvider } from "../../mcp-server/integrations/openfeature/index.js";
@@ -5,6 +6,7 @@ import { assignCohort } from "../../mcp-server/operations/assign-cohort.js";
 import { promoteStep } from "../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../mcp-server/operations/rollback.js";
 import { startDeployment } from "../../mcp-server/operations/start-deployment.js";
+import { REPO } from "../support/cli.js";
 import { basicPolicy } from "../support/policies.js";
 import { serveInProcess } from "../support/serve-in-process.js";
 
@@ -136,5 +138,16 @@ describe("CanaryProvider through the real OpenFeature server SDK", () => {
     expect(await local.refresh()).toEqual(["cart"]);
     for (let i = 0; i < 2000; i++)
       expect(await client.getBooleanValue("cart", true, { targetingKey: `u${i}` })).toBe(false);
+  });
+
+  it("is what the built package exports as canary-pilot/openfeature", () => {
+    const script =
+      "import('canary-pilot/openfeature').then((m) => console.log(typeof m.CanaryProvider, new m.CanaryProvider({ server: 'http://x' }).metadata.name))";
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: REPO,
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("function canary-pilot");
   });
 });
