@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { classifyError, InvalidInputError, NotFoundError } from "../core/errors.js";
 import { ID_PATTERN } from "../core/ids.js";
+import { authFor, integrationRoute, isIntegrationPath } from "../integrations/routes.js";
 import { auditHead } from "../ledger/audit.js";
 import { listDeployments } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
@@ -326,11 +327,26 @@ export function createHttpServer(options: HttpOptions): Server {
     return undefined;
   }
 
+  /** OFREP, the Argo Rollouts verdict, Flagger's webhooks and controllers' registration (integrations/). */
+  async function integrationCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const handled = await integrationRoute(
+      ctx,
+      policyFiles,
+      authFor(tokens, req.headers.authorization),
+      req,
+      res,
+      url,
+    );
+    if (!handled) problem(res, 404, "no such route (see GET /v1/deployments)");
+  }
+
   /** Synchronous for the plain GET routes (no promise per request); async routes return theirs. */
   function handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const refusedHost = foreignHost(req);
     if (refusedHost) return problem(res, req.headers.host ? 403 : 400, refusedHost, "host");
     const { segments, query } = parseTarget(req.url);
+    if (isIntegrationPath(segments, req.method)) return integrationCall(req, res);
     const { routes: found, id } = match(segments);
     if (found.length === 0) return problem(res, 404, "no such route (see GET /v1/deployments)");
     const method = req.method === "HEAD" ? "GET" : req.method;

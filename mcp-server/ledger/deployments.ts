@@ -128,6 +128,17 @@ export function activeDeploymentOfService(ledger: Ledger, service: string): stri
     .get(service) as string | undefined;
 }
 
+/** The service's most recent deployment by its last event (active or ended), if any. */
+export function latestDeploymentOfService(ledger: Ledger, service: string): DeploymentRecord | undefined {
+  const db = sqlOf(ledger);
+  const row = db
+    .prepare(
+      "SELECT * FROM deployments WHERE service = ? ORDER BY last_event_at DESC, created_at DESC, id LIMIT 1",
+    )
+    .get(service) as DeploymentRow | undefined;
+  return row ? toRecord(row) : undefined;
+}
+
 export function insertDeployment(ledger: Ledger, d: DeploymentRecord): void {
   const db = sqlOf(ledger);
   db.prepare(

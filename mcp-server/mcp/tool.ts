@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { classifyError, type ErrorClass, RefusedError } from "../core/errors.js";
 import { whenLedgerFree } from "../ledger/busy.js";
 import type { OperationContext } from "../operations/context.js";
-import type { PolicyFiles } from "../operations/policy-files.js";
+import { type PolicyFiles, withPolicyFile } from "../operations/policy-files.js";
 
 /** One MCP tool: schemas in and out, honest hints, and a handler that calls one operation. */
 export interface ToolDefinition<In extends z.ZodType, Out extends z.ZodObject> {
@@ -68,37 +68,6 @@ export function errorResult(error: unknown): CallToolResult {
   };
 }
 
-/**
- * A `policy` path argument is read here, asynchronously and under the caller's file rules, so the
- * operation's synchronous read only ever sees the text already fetched (or the refusal).
- */
-async function withPolicyFile(
-  ctx: OperationContext,
-  files: PolicyFiles,
-  args: unknown,
-): Promise<OperationContext> {
-  const path = (args as { policy?: unknown } | undefined)?.policy;
-  if (typeof path !== "string") return { ...ctx, readPolicyFile: () => refuseRead() };
-  let text: string | undefined;
-  let failure: unknown;
-  try {
-    text = await files.read(path);
-  } catch (error) {
-    failure = error;
-  }
-  return {
-    ...ctx,
-    readPolicyFile: (p) => {
-      if (p !== path || text === undefined) throw failure ?? refuseRead();
-      return text;
-    },
-  };
-}
-
-function refuseRead(): never {
-  throw new RefusedError("policy_files", "only the policy named by the `policy` argument may be read");
-}
-
 export function registerTool<In extends z.ZodType, Out extends z.ZodObject>(
   server: McpServer,
   ctx: OperationContext,
@@ -122,7 +91,11 @@ export function registerTool<In extends z.ZodType, Out extends z.ZodObject>(
             "role",
             `${def.name} changes state and needs an operator token; this token's role is viewer (read-only tools only)`,
           );
-        const runCtx = await withPolicyFile(ctx, access.policyFiles, args);
+        const runCtx = await withPolicyFile(
+          ctx,
+          access.policyFiles,
+          (args as { policy?: unknown } | undefined)?.policy,
+        );
         // A BusyError means nothing was written: wait for the lock without blocking the event loop.
         const result = await whenLedgerFree(() => def.run(runCtx, args), { deadlineMs: BUSY_DEADLINE_MS });
         return {

@@ -1,7 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { InvalidInputError } from "../core/errors.js";
+import { InvalidInputError, RefusedError } from "../core/errors.js";
+import type { OperationContext } from "./context.js";
 
 // Where a policy named by path may come from. Over HTTP only files under `--policies DIR`; over
 // stdio and the CLI the user's own paths. Either way: regular files only (a FIFO or a device is
@@ -131,4 +132,34 @@ export function readUserPolicyFileSync(path: string, cwd: string = process.cwd()
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A policy path named by a caller is read here, asynchronously and under the caller's file rules, so the
+ * operation's synchronous read only ever sees the text already fetched (or the refusal).
+ */
+export async function withPolicyFile(
+  ctx: OperationContext,
+  files: PolicyFiles,
+  path: unknown,
+): Promise<OperationContext> {
+  if (typeof path !== "string") return { ...ctx, readPolicyFile: () => refuseRead() };
+  let text: string | undefined;
+  let failure: unknown;
+  try {
+    text = await files.read(path);
+  } catch (error) {
+    failure = error;
+  }
+  return {
+    ...ctx,
+    readPolicyFile: (p) => {
+      if (p !== path || text === undefined) throw failure ?? refuseRead();
+      return text;
+    },
+  };
+}
+
+function refuseRead(): never {
+  throw new RefusedError("policy_files", "only the policy named by the `policy` argument may be read");
 }

@@ -7,6 +7,7 @@ import { latestDecision } from "../ledger/decisions.js";
 import { applyTransition, getDeployment, listTransitions } from "../ledger/deployments.js";
 import { type OperationContext, refuseGoingBack, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
+import { refuseExternalLadder } from "./external-ladder.js";
 import { latestSeen } from "./judge.js";
 
 export const promoteStepInput = z.strictObject({
@@ -46,6 +47,7 @@ export function promoteStep(
   return ctx.ledger.write(() => {
     const ledger = ctx.ledger;
     const d = getDeployment(ledger, input.deployment_id);
+    refuseExternalLadder(d);
     const at = resolveAt(ctx, input.at, latestSeen(ctx, d));
     if (input.expected_step !== undefined && input.expected_step !== d.step) {
       const last = listTransitions(ledger, d.id).at(-1);

@@ -80,7 +80,13 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
     if (current) {
       result.verdict = current.verdict;
       result.reason_codes = current.reasons.map((r) => r.code);
-      if (current.verdict === "promote" && d.policy.auto_promote && d.state === "canary") {
+      // With an external ladder the other controller moves the traffic on our verdict.
+      if (
+        current.verdict === "promote" &&
+        d.policy.auto_promote &&
+        d.state === "canary" &&
+        d.policy.ladder_owner !== "external"
+      ) {
         const moved = promoteStep(ctx, { deployment_id: d.id, expected_step: d.step, at: atArg });
         result.action = moved.state === "completed" ? "completed" : "promoted";
       } else if (current.verdict === "rollback" && d.policy.auto_rollback) {

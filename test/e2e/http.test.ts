@@ -112,7 +112,9 @@ describe("canary serve (real HTTP, SDK Streamable HTTP client, real browser)", (
     expect(assign.cohort).toBe(assign.bucket < 100 ? "canary" : "control");
     expect((await fetch(`${serve.base}/v1/deployments/nope/routing`)).status).toBe(404);
     expect((await fetch(`${serve.base}/v1/deployments/web-1/assign`)).status).toBe(400);
-    expect((await fetch(`${serve.base}/v1/deployments`, { method: "POST" })).status).toBe(405);
+    // Starting a deployment over REST needs an operator token; other routes stay read-only.
+    expect((await fetch(`${serve.base}/v1/deployments`, { method: "POST" })).status).toBe(401);
+    expect((await fetch(`${serve.base}/v1/deployments/web-1/routing`, { method: "POST" })).status).toBe(405);
   });
 
   // Outside CI a machine without Debian's chromium skips this; in CI it must run (.ci/run installs it).

@@ -181,6 +181,10 @@ export const policySchema = z
     auto_promote: z.boolean().default(true),
     auto_rollback: z.boolean().default(true),
     max_hold: maxHoldSchema.optional(),
+    ladder_owner: z.enum(["canary", "external"]).optional().meta({
+      description:
+        "external: another controller (Argo Rollouts, Flagger) moves the traffic and reports its percent; the ladder's rungs give the windows. Absent: canary-pilot moves it.",
+    }),
   })
   .superRefine((p, ctx) => {
     p.ladder.forEach((rung, i) => {
