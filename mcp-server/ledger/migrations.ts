@@ -115,6 +115,17 @@ CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 `,
   },
+  {
+    version: 2,
+    name: "deployment_vars",
+    // Values for {{vars.NAME}} in a policy's source queries, fixed at start.
+    sql: `
+CREATE TABLE deployment_vars (
+  deployment_id TEXT PRIMARY KEY REFERENCES deployments(id),
+  vars_json     TEXT NOT NULL
+) STRICT;
+`,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -2,12 +2,15 @@ import { z } from "zod";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { templatePlaceholders } from "../core/policy/promql-template.js";
+import type { Policy } from "../core/policy/schema.js";
 import {
   activeDeploymentOfService,
   findDeployment,
   insertDeployment,
   recordTransition,
 } from "../ledger/deployments.js";
+import { setDeploymentVars } from "../ledger/source.js";
 import { type OperationContext, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
 import { loadPolicyArgument } from "./load-policy.js";
@@ -33,6 +36,13 @@ export const startDeploymentInput = z.strictObject({
     ])
     .describe("A policy file path or an inline policy object"),
   author: z.string().min(1).max(256).optional().describe("The change's author: told on rollback"),
+  vars: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a variable name: letters, digits and '_'"),
+      z.string().max(256),
+    )
+    .optional()
+    .describe("Values for {{vars.NAME}} in the policy's source queries (escaped as PromQL strings)"),
   at: z.string().optional().describe("Manual clock only: ISO-8601 time to treat as now"),
 });
 export type StartDeploymentInput = z.infer<typeof startDeploymentInput>;
@@ -57,6 +67,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       `service ${JSON.stringify(input.service)} does not match the policy's service ${JSON.stringify(policy.service)}; omit service or fix the policy`,
     );
   }
+  checkSourcePlaceholders(policy, input);
   const at = resolveAt(ctx, input.at, undefined);
   const first = policy.ladder[0]!;
   return ctx.ledger.write(() => {
@@ -91,6 +102,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       started_by: ctx.actor,
     };
     insertDeployment(db, record);
+    if (input.vars && Object.keys(input.vars).length > 0) setDeploymentVars(db, record.id, input.vars);
     recordTransition(db, {
       deploymentId: record.id,
       kind: "start",
@@ -127,4 +139,22 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       audit_head: head,
     };
   });
+}
+
+/** Every placeholder a source query uses must have a value for this deployment. */
+function checkSourcePlaceholders(policy: Policy, input: StartDeploymentInput): void {
+  for (const [series, query] of Object.entries(policy.source?.series ?? {})) {
+    for (const name of templatePlaceholders(query)) {
+      if (name === "version" && input.version === undefined)
+        throw new InvalidInputError(
+          "version",
+          `source.series.${series} uses {{version}}; pass the version being rolled out`,
+        );
+      if (name.startsWith("vars.") && input.vars?.[name.slice(5)] === undefined)
+        throw new InvalidInputError(
+          name,
+          `source.series.${series} uses {{${name}}}; pass it in vars (canary start --var ${name.slice(5)}=VALUE)`,
+        );
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { reportToMarkdown } from "../../core/compare/markdown.js";
 import { compareMetricsInput, compareMetricsReport } from "../../operations/compare-metrics.js";
+import { pullBefore } from "../../operations/pull-metrics.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
 import { printJson } from "../output.js";
@@ -19,6 +20,7 @@ ${COMMON_HELP}`,
     const input = compareMetricsInput.parse({ deployment_id: args.positionals[0], at: str(args, "at") });
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
+      await pullBefore(ctx, input);
       const report = compareMetricsReport(ctx, input);
       if (flag(args, "json")) printJson(report);
       else process.stdout.write(`${reportToMarkdown(report)}\n`);

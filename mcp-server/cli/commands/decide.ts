@@ -1,4 +1,5 @@
 import { decide, decideInput } from "../../operations/decide.js";
+import { pullBefore } from "../../operations/pull-metrics.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
 import { EXIT, paint, printJson } from "../output.js";
@@ -20,6 +21,7 @@ ${COMMON_HELP}`,
     const input = decideInput.parse({ deployment_id: args.positionals[0], at: str(args, "at") });
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
+      await pullBefore(ctx, input);
       const out = decide(ctx, input);
       if (flag(args, "json")) printJson(out);
       else {

@@ -3,12 +3,26 @@ import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command
 import { openContext } from "../context.js";
 import { printJson, UsageError } from "../output.js";
 
+/** --var NAME=VALUE, repeatable. */
+export function parseVars(raw: unknown): Record<string, string> | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const vars: Record<string, string> = {};
+  for (const item of raw) {
+    const text = String(item);
+    const eq = text.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--var takes NAME=VALUE, got ${JSON.stringify(text)}`);
+    vars[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return vars;
+}
+
 export const startCommand: Command = {
   name: "start",
   summary: "start a canary deployment at the first rung of its policy's ladder",
-  usage: `canary start ID --policy FILE [--service S] [--version V] [--author A] [--at TIME]
+  usage: `canary start ID --policy FILE [--service S] [--version V] [--author A] [--var NAME=VALUE ...] [--at TIME]
 
-Starts deployment ID at the first rung of the policy's ladder. Exit 0 when started,
+Starts deployment ID at the first rung of the policy's ladder. --var fills {{vars.NAME}} in the
+policy's source queries (repeat it for several). Exit 0 when started,
 2 for bad input (invalid policy, bad id), 3 when refused (id exists, service busy).
 
 ${COMMON_HELP}`,
@@ -18,6 +32,7 @@ ${COMMON_HELP}`,
     service: { type: "string" },
     version: { type: "string" },
     author: { type: "string" },
+    var: { type: "string", multiple: true },
     at: { type: "string" },
   },
   positionals: { min: 1, max: 1 },
@@ -30,6 +45,7 @@ ${COMMON_HELP}`,
       service: str(args, "service"),
       version: str(args, "version"),
       author: str(args, "author"),
+      vars: parseVars(args.values.var),
       at: str(args, "at"),
     });
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });

@@ -1,4 +1,5 @@
 import { deliverDue } from "../../notify/deliver.js";
+import { pullAll } from "../../operations/pull-metrics.js";
 import { tickAll } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
@@ -22,6 +23,7 @@ ${COMMON_HELP}`,
       throw new UsageError("--flush-seconds takes a number of seconds (0 to skip delivery)");
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
+      await pullAll(ctx, { at: str(args, "at") });
       const actions = tickAll(ctx, str(args, "at"));
       const delivery = await deliverDue(ctx.ledger, {
         now: Date.now(),
