@@ -56,6 +56,10 @@ export const startDeploymentOutput = z.object({
   policy_sha256: z.string(),
   started_at: z.string(),
   audit_head: z.string(),
+  source_check: z
+    .object({ ok: z.boolean(), problems: z.array(z.string()) })
+    .optional()
+    .describe("With a metric source: the pre-flight of its queries (a warning; it never blocks the start)"),
 });
 export type StartDeploymentOutput = z.infer<typeof startDeploymentOutput>;
 

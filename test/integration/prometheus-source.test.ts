@@ -1,8 +1,11 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Slice } from "../../mcp-server/core/slice.js";
 import { decide } from "../../mcp-server/operations/decide.js";
 import { pullMetrics } from "../../mcp-server/operations/pull-metrics.js";
 import { recheckDecision } from "../../mcp-server/operations/recheck-decision.js";
+import { runCli, tempDir } from "../support/cli.js";
 import {
   type CohortTraffic,
   cohortSlices,
@@ -425,5 +428,94 @@ describe("Prometheus source: failures hold with their own reason and never promo
         decide(ctx, { deployment_id: "mine", at: new Date(T0 + 20 * MIN).toISOString() }).reason_codes,
       ).toContain("no_data");
     }
+  });
+});
+
+describe("canary source check and source explore against the real Prometheus", () => {
+  function policyFile(source: Record<string, unknown>): string {
+    const dir = tempDir();
+    const file = join(dir, "policy.json");
+    writeFileSync(file, JSON.stringify(policy(source)));
+    return file;
+  }
+  const at = new Date(T0 + 30 * MIN).toISOString();
+
+  it("reports series counts and samples, and exits 0 when every query returns one series", () => {
+    const file = policyFile(promSource(prom.url));
+    const r = runCli([
+      "source",
+      "check",
+      "--policy",
+      file,
+      "--deployment",
+      "ladder-ok",
+      "--at",
+      at,
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      checks: { status: string; series_count: number; sample: number | null }[];
+    };
+    expect(r.code).toBe(0);
+    expect(out.ok).toBe(true);
+    expect(out.checks).toHaveLength(6);
+    expect(out.checks.every((c) => c.status === "ok" && c.series_count === 1 && c.sample !== null)).toBe(
+      true,
+    );
+  });
+
+  it("names the queries that return nothing or too many series (exit 2), and an unreachable source (exit 5)", async () => {
+    const file = policyFile(
+      promSource(prom.url, {
+        errors: Q.errors.replace("5..", "6.."),
+        requests: 'increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}])',
+      }),
+    );
+    const r = runCli([
+      "source",
+      "check",
+      "--policy",
+      file,
+      "--deployment",
+      "ladder-ok",
+      "--at",
+      at,
+      "--json",
+    ]);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as {
+      checks: { series: string; status: string; series_count: number }[];
+    };
+    expect(out.checks.filter((c) => c.series === "http_errors").map((c) => c.status)).toEqual([
+      "empty",
+      "empty",
+    ]);
+    expect(
+      out.checks.filter((c) => c.series === "http_requests").map((c) => [c.status, c.series_count]),
+    ).toEqual([
+      ["too_many_series", 2],
+      ["too_many_series", 2],
+    ]);
+    const dead = policyFile(promSource(`http://127.0.0.1:${await freePort()}`));
+    expect(runCli(["source", "check", "--policy", dead, "--at", at]).code).toBe(5);
+  });
+
+  it("explores the metrics and labels that exist for a service", () => {
+    const r = runCli(["source", "explore", "--url", prom.url, "--service", "checkout", "--at", at, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      matched_by: string[];
+      metrics: { name: string; type: string | null; labels: string[] }[];
+      label_values: Record<string, string[]>;
+      cohort_label_candidates: string[];
+    };
+    expect(out.matched_by).toContain("workload");
+    expect(out.metrics.map((m) => m.name)).toEqual(
+      expect.arrayContaining(["http_requests_total", "http_latency_ms_bucket"]),
+    );
+    expect(out.label_values.workload).toEqual(["checkout-v1", "checkout-v2"]);
+    expect(out.cohort_label_candidates).toContain("workload");
   });
 });

@@ -13,6 +13,7 @@ import { promoteCommand } from "./promote.js";
 import { replayCommand } from "./replay.js";
 import { rollbackCommand } from "./rollback.js";
 import { serveCommand } from "./serve.js";
+import { sourceCheckCommand, sourceExploreCommand } from "./source.js";
 import { startCommand } from "./start.js";
 import { statusCommand } from "./status.js";
 import { tickCommand } from "./tick.js";
@@ -34,6 +35,8 @@ export const COMMANDS: readonly Command[] = [
   assignCommand,
   auditCommand,
   policyValidateCommand,
+  sourceCheckCommand,
+  sourceExploreCommand,
   preflightCommand,
   mcpCommand,
   serveCommand,

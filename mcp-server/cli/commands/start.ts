@@ -1,3 +1,4 @@
+import { withSourceCheck } from "../../operations/source-check.js";
 import { startDeployment, startDeploymentInput } from "../../operations/start-deployment.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
@@ -50,11 +51,11 @@ ${COMMON_HELP}`,
     });
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
-      const out = startDeployment(ctx, input);
+      const out = await withSourceCheck(ctx, input, startDeployment(ctx, input));
       if (flag(args, "json")) printJson(out);
       else
         process.stdout.write(
-          `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,
+          `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n${(out.source_check?.problems ?? []).map((p) => `warning: source check: ${p}\n`).join("")}`,
         );
       return 0;
     } finally {
