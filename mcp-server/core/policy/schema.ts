@@ -141,13 +141,19 @@ export const prometheusSourceSchema = z.strictObject({
     .optional()
     .meta({ description: "Environment variables holding the basic-auth user and password." }),
   headers: z
-    .record(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9-]{1,64}$/, "a header name: letters, digits and '-'")
-        .refine((h) => h.toLowerCase() !== "authorization", "put credentials in token_env or basic_auth_env"),
-      z.string().min(1).max(256),
-    )
+    .record(z.string(), z.string().min(1).max(256))
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (!/^[A-Za-z0-9-]{1,64}$/.test(name))
+          ctx.addIssue({ code: "custom", path: [name], message: "a header name: letters, digits and '-'" });
+        else if (/^(authorization|cookie|proxy-authorization)$/i.test(name))
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "headers are for non-secret values: put credentials in token_env or basic_auth_env",
+          });
+      }
+    })
     .optional()
     .meta({ description: "Extra non-secret headers, e.g. X-Scope-OrgID for Mimir tenancy." }),
   ca_file: z
