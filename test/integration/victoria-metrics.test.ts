@@ -116,4 +116,28 @@ describe("the Prometheus source against VictoriaMetrics", () => {
       expect(storedValues(ctx, id)).toEqual(sliceValues(data, at - 2 * MIN));
     }
   });
+
+  it("does not judge a slice that grows after a first look until it is complete", async () => {
+    // Samples of the slice 10:40-10:41 arrive in two parts: the first look sees only the first.
+    const t = T0 + 40 * MIN;
+    const labels = 'deployment="vm-late",cohort="canary",code="200"';
+    const line = (offsetS: number, v: number) => `http_requests_total{${labels}} ${v} ${t + offsetS * 1000}`;
+    await importVictoriaMetrics(vm.url, `${[line(-60, 1000), line(0, 1000), line(15, 1100)].join("\n")}\n`);
+    const ctx = await manualContext();
+    const p = policy(vm.url) as { source: { lag?: string } };
+    p.source.lag = "30s";
+    start(ctx, "vm-late", p, t - 5 * MIN);
+    const key = `canary|${new Date(t).toISOString()}|http_requests`;
+    // At 10:41:20 the slice is not complete yet (t + 1m + 30s = 10:41:30): nothing is stored for it.
+    await pullMetrics(ctx, "vm-late", { at: new Date(t + 80_000).toISOString() });
+    expect(storedValues(ctx, "vm-late").has(key)).toBe(false);
+    await importVictoriaMetrics(vm.url, `${[line(30, 1250), line(45, 1300), line(60, 1400)].join("\n")}\n`);
+    let stored: unknown;
+    for (let i = 0; i < 50 && stored === undefined; i++) {
+      await pullMetrics(ctx, "vm-late", { at: new Date(t + 90_000).toISOString() });
+      stored = storedValues(ctx, "vm-late").get(key);
+      if (stored === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stored).toBe(400);
+  });
 });
