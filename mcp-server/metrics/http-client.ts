@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
 import { durationMs } from "../core/duration.js";
 import type { SourcePolicy } from "../core/policy/schema.js";
 
@@ -103,13 +103,21 @@ export function createHttpClient(prom: Prom, options: HttpClientOptions = {}): H
       );
     }
   }
-  const agent = new Agent({
-    connections: cap,
-    keepAliveTimeout: 30_000,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-    connect: ca ? { ca, timeout } : { timeout },
-  });
+  // undici loads on the first request: commands that never pull do not pay for it at startup.
+  let client: Promise<{ agent: Agent; request: typeof import("undici").request }> | undefined;
+  const undici = () => {
+    client ??= import("undici").then(({ Agent, request }) => ({
+      request,
+      agent: new Agent({
+        connections: cap,
+        keepAliveTimeout: 30_000,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        connect: ca ? { ca, timeout } : { timeout },
+      }),
+    }));
+    return client;
+  };
   const base = prom.url.replace(/\/+$/, "");
   let inFlight = 0;
   const waiting: (() => void)[] = [];
@@ -138,6 +146,7 @@ export function createHttpClient(prom: Prom, options: HttpClientOptions = {}): H
       if (attempt > 1) await new Promise((r) => setTimeout(r, backoff * 2 ** (attempt - 2)));
       try {
         sent++;
+        const { agent, request } = await undici();
         const res = await slot(() =>
           request(url, {
             method,
@@ -176,6 +185,8 @@ export function createHttpClient(prom: Prom, options: HttpClientOptions = {}): H
       const qs = new URLSearchParams(params).toString();
       return send(`${base}${path}${qs ? `?${qs}` : ""}`, "GET", undefined, {});
     },
-    close: () => agent.close(),
+    close: async () => {
+      if (client) await (await client).agent.close();
+    },
   };
 }
