@@ -345,9 +345,14 @@ describe("Prometheus source: failures hold with their own reason and never promo
 
   it("a stopped Prometheus is a provider error naming the series, then on_source_error", async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const { looks, reasons } = await run(promSource(dead, {}, { max_errors: 3 }), "ladder-ok", undefined, {
-      on_source_error: "rollback",
-    });
+    const { ctx, looks, reasons } = await run(
+      promSource(dead, {}, { max_errors: 3 }),
+      "ladder-ok",
+      undefined,
+      {
+        on_source_error: "rollback",
+      },
+    );
     expect(looks.slice(0, 2).map((l) => l.verdict)).toEqual(["hold", "hold"]);
     expect(looks[0]!.reason_codes).toContain("provider_error");
     expect(
@@ -357,6 +362,13 @@ describe("Prometheus source: failures hold with their own reason and never promo
     ).toBe(true);
     // The third consecutive failed look reaches max_errors 3: the policy rolls back.
     expect(looks[2]!.action).toBe("rolled_back");
+    // Source failures replay too: recheck reads them back from the decisions' reasons.
+    const ids = (await import("../../mcp-server/ledger/decisions.js")).listDecisions(
+      ctx.ledger.db,
+      "ladder-ok",
+      100,
+    );
+    for (const d of ids) expect(recheckDecision(ctx, { decision_id: d.id }).differences).toEqual([]);
     expect(looks.map((l) => l.verdict)).not.toContain("promote");
   });
 
