@@ -408,6 +408,34 @@ describe("Prometheus source: failures hold with their own reason and never promo
     ).toBe(true);
   });
 
+  it("NaN and negative increments (offset arithmetic over a restart) are provider errors", async () => {
+    const nan = await run(
+      promSource(prom.url, {
+        errors:
+          '(sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}])) * 0) / 0',
+      }),
+    );
+    neverPromotes(nan.looks);
+    expect(nan.reasons.some((r) => /http_errors: .*the value is NaN at the slice/.test(r))).toBe(true);
+    const offset =
+      'sum(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}) - sum(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"} offset {{slice}})';
+    const negative = await run(promSource(prom.url, { requests: offset }), "restarts");
+    neverPromotes(negative.looks);
+    expect(
+      negative.reasons.some((r) => /http_requests: .*the value is negative .* use increase\(\)/.test(r)),
+    ).toBe(true);
+  });
+
+  it("a deployment id with regex characters cannot match another deployment's series", async () => {
+    const rq = (extra = "") =>
+      `sum(increase(http_requests_total{deployment=~"{{deployment}}",cohort="{{cohort}}"${extra}}[{{slice}}]))`;
+    const ctx = await manualContext();
+    start(ctx, "ladder.ok", policy(promSource(prom.url, { requests: rq(), errors: rq(',code="500"') })), T0);
+    const out = await pullMetrics(ctx, "ladder.ok", { at: new Date(T0 + 20 * MIN).toISOString() });
+    expect(out.errors).toEqual([]);
+    expect(storedValues(ctx, "ladder.ok").size).toBe(0);
+  });
+
   it("an injected variable cannot reach another deployment's series", async () => {
     const q = (m: string, extra = "") =>
       `sum(increase(${m}{deployment="{{vars.target}}",cohort="{{cohort}}"${extra}}[{{slice}}]))`;
