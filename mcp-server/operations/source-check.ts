@@ -65,7 +65,13 @@ const matrix = z.object({
 
 export async function checkPolicySource(
   policy: Policy,
-  values: { deployment_id: string; version?: string | undefined; vars: Record<string, string>; at: number },
+  values: {
+    deployment_id: string;
+    guessedDeployment?: boolean;
+    version?: string | undefined;
+    vars: Record<string, string>;
+    at: number;
+  },
   http?: HttpClient,
 ): Promise<SourceCheckOutput> {
   const source = policy.source;
@@ -152,7 +158,7 @@ export async function checkPolicySource(
             if (entry.sample !== null && !Number.isFinite(entry.sample)) entry.sample = null;
             if (result.length === 0) {
               entry.status = "empty";
-              entry.message = `no series over the last hour for cohort ${label}: check the metric name and the labels (explore them with canary source explore); an empty series holds every decision on no_data`;
+              entry.message = `no series over the last hour for cohort ${label}: check the metric name and the labels (explore them with canary source explore)${values.guessedDeployment && query.includes("{{deployment}}") ? `; {{deployment}} rendered as ${JSON.stringify(values.deployment_id)}: give the deployment id to check` : ""}; an empty series holds every decision on no_data`;
             } else if (kind === "histogram" && result.some((r) => r.metric.le === undefined)) {
               entry.status = "error";
               entry.message =
@@ -215,6 +221,7 @@ export async function sourceCheck(
   try {
     return await checkPolicySource(checked.policy, {
       deployment_id: input.deployment_id ?? "preflight",
+      guessedDeployment: input.deployment_id === undefined,
       version: input.version,
       vars: input.vars ?? {},
       at: atOf(input.at),

@@ -76,7 +76,15 @@ function draftSource(
 ): { url: string; prom: z.infer<typeof prometheusSourceSchema>; service: string } {
   let draft: Record<string, unknown> = {};
   if (typeof input.policy === "string") {
-    const text = ctx.readPolicyFile(input.policy);
+    let text: string;
+    try {
+      text = ctx.readPolicyFile(input.policy);
+    } catch {
+      throw new InvalidInputError(
+        "policy",
+        `cannot read ${JSON.stringify(input.policy)}; pass a readable draft policy file`,
+      );
+    }
     // A draft need not validate yet: only its service and source.prometheus are read.
     try {
       const doc: unknown = parseYaml(text);
