@@ -4,6 +4,7 @@ import { whenLedgerFree } from "../ledger/busy.js";
 import { claimLease, type Lease, releaseLeaseOf } from "../ledger/leases.js";
 import { activeSchedule } from "../ledger/schedule.js";
 import type { OperationContext } from "../operations/context.js";
+import { pullBefore } from "../operations/pull-metrics.js";
 import { type TickAction, tickDeployment } from "../operations/tick.js";
 import { dueAt } from "./due.js";
 
@@ -41,7 +42,7 @@ export interface ControllerOptions {
   leaseMs?: number;
   /** Longest sleep between passes, so deployments started elsewhere are seen soon. */
   maxSleepMs?: number;
-  /** Pulls a deployment's metrics from its policy's source before a look. */
+  /** Pulls a deployment's metrics before a look (default: from its policy's source, as every look does). */
   beforeLook?: (deploymentId: string, now: number) => Promise<void>;
   /** Delivers queued notifications after a pass. */
   deliver?: (now: number) => Promise<void>;
@@ -121,9 +122,12 @@ export function createController(opts: ControllerOptions): Controller {
           continue;
         }
         try {
-          await opts.beforeLook?.(id, now);
           // On the manual clock (simulations, tests) the controller's time is passed as `at`.
           const at = ctx.clock.mode === "manual" ? new Date(now).toISOString() : undefined;
+          await (
+            opts.beforeLook ??
+            ((deploymentId: string) => pullBefore(ctx, { deployment_id: deploymentId, at }))
+          )(id, now);
           const action = await whenLedgerFree(() => tickDeployment(ctx, id, at));
           stats.looks++;
           stats.lastOverdueMs = Math.max(0, clock.now() - due);

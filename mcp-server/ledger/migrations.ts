@@ -143,6 +143,17 @@ ALTER TABLE metric_series_v2 RENAME TO metric_series;
 CREATE INDEX metric_series_instances ON metric_series(deployment_id) WHERE instance <> '';
 `,
   },
+  {
+    version: 3,
+    name: "deployment_vars",
+    // Values for {{vars.NAME}} in a policy's source queries, fixed at start.
+    sql: `
+CREATE TABLE deployment_vars (
+  deployment_id TEXT PRIMARY KEY REFERENCES deployments(id),
+  vars_json     TEXT NOT NULL
+) STRICT;
+`,
+  },
 ];
 
 /** The schema version a ledger is at, and the one this build writes. */

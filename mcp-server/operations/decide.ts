@@ -9,6 +9,7 @@ import { getDeployment, touchDeployment } from "../ledger/deployments.js";
 import { type OperationContext, refuseGoingBack, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
 import { holdingSince, latestSeen, reportAt } from "./judge.js";
+import { failedLooksBefore, takeSourceErrors } from "./pull-metrics.js";
 
 export const decideInput = z.strictObject({
   deployment_id: deploymentIdSchema,
@@ -40,7 +41,7 @@ export type DecideOutput = z.infer<typeof decideOutput>;
 export function decide(
   ctx: OperationContext,
   input: z.infer<typeof decideInput>,
-  providerErrors: ProviderError[] = [],
+  providerErrors: ProviderError[] = takeSourceErrors(ctx, input.deployment_id),
 ): DecideOutput {
   return ctx.ledger.write(() => {
     const ledger = ctx.ledger;
@@ -54,7 +55,13 @@ export function decide(
       );
     }
     const { report, judge } = reportAt(ctx, d, at);
-    const result = decideVerdict({ ctx: judge, report, providerErrors, holdingSince: holdingSince(ctx, d) });
+    const result = decideVerdict({
+      ctx: judge,
+      report,
+      providerErrors,
+      sourceErrorLooks: providerErrors.length > 0 ? failedLooksBefore(ctx, d) + 1 : 0,
+      holdingSince: holdingSince(ctx, d),
+    });
     const previous = latestDecision(ledger, d.id);
     const record = {
       deployment_id: d.id,

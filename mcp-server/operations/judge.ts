@@ -61,7 +61,10 @@ export function reportAt(
   asOf?: { step: number; state: DeploymentState },
 ): { report: Report; judge: JudgeContext } {
   const judge = judgeContext(ctx, d, at, asOf);
-  return { report: compareMetrics(judge, loadSlices(ctx.ledger, d.id, at)), judge };
+  // A pulled slice is stored once t + slice + lag <= now: judging exactly those keeps a decision
+  // replayable after later looks store the slices that were still incomplete at its time.
+  const lag = d.policy.source ? durationMs(d.policy.source.lag) + durationMs(d.policy.slice) - 1 : 0;
+  return { report: compareMetrics(judge, loadSlices(ctx.ledger, d.id, at - lag)), judge };
 }
 
 /** When the current unbroken run of holds on this step began (for the policy's max_hold). */

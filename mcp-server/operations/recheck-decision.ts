@@ -7,6 +7,7 @@ import { getDecision } from "../ledger/decisions.js";
 import { getDeployment } from "../ledger/deployments.js";
 import type { OperationContext } from "./context.js";
 import { holdingSince, reportAt } from "./judge.js";
+import { failedLooksBefore, providerErrorsOf } from "./pull-metrics.js";
 
 export const recheckDecisionInput = z.strictObject({
   decision_id: z
@@ -48,9 +49,13 @@ export function recheckDecision(
     step: stored.step,
     state: deploymentStateSchema.parse(stored.report.state),
   });
+  // Source failures are inputs too: read back from the decision's own reasons.
+  const providerErrors = providerErrorsOf(stored.reasons);
   const result = decideVerdict({
     ctx: judge,
     report,
+    providerErrors,
+    sourceErrorLooks: providerErrors.length > 0 ? failedLooksBefore(ctx, d, stored.id) + 1 : 0,
     holdingSince: holdingSince(ctx, d, stored.step, stored.id),
   });
   const a = {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { deploymentIdSchema } from "../core/ids.js";
 import type { OperationContext } from "./context.js";
+import { pullAll, pullBefore } from "./pull-metrics.js";
 import { tickActionSchema, tickAll, tickDeployment } from "./tick.js";
 
 export const tickInput = z.strictObject({
@@ -12,8 +13,16 @@ export const tickOutput = z.object({
   actions: z.array(tickActionSchema).describe("What each deployment's look did, in id order"),
 });
 
-/** Does whatever is due now: decide when a look is due, then promote or roll back as the policy allows. */
-export function runTick(ctx: OperationContext, input: z.infer<typeof tickInput>): z.infer<typeof tickOutput> {
+/**
+ * Does whatever is due now: pull from metric sources, decide when a look is due, then promote or
+ * roll back as the policy allows.
+ */
+export async function runTick(
+  ctx: OperationContext,
+  input: z.infer<typeof tickInput>,
+): Promise<z.infer<typeof tickOutput>> {
+  if (input.deployment_id) await pullBefore(ctx, { deployment_id: input.deployment_id, at: input.at });
+  else await pullAll(ctx, { at: input.at });
   return {
     actions: input.deployment_id
       ? [tickDeployment(ctx, input.deployment_id, input.at)]

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { deploymentStateSchema } from "../core/deployment.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
+import { templatePlaceholders } from "../core/policy/promql-template.js";
+import type { Policy } from "../core/policy/schema.js";
 import { policyWarnings } from "../core/policy/warnings.js";
 import { auditHead } from "../ledger/audit.js";
 import {
@@ -10,6 +12,7 @@ import {
   insertDeployment,
   recordTransition,
 } from "../ledger/deployments.js";
+import { setDeploymentVars } from "../ledger/source.js";
 import { type OperationContext, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
 import { loadPolicyArgument } from "./load-policy.js";
@@ -35,6 +38,13 @@ export const startDeploymentInput = z.strictObject({
     ])
     .describe("A policy file path or an inline policy object"),
   author: z.string().min(1).max(256).optional().describe("The change's author: told on rollback"),
+  vars: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a variable name: letters, digits and '_'"),
+      z.string().max(256),
+    )
+    .optional()
+    .describe("Values for {{vars.NAME}} in the policy's source queries (escaped as PromQL strings)"),
   at: z.string().optional().describe("Manual clock only: ISO-8601 time to treat as now"),
 });
 export type StartDeploymentInput = z.infer<typeof startDeploymentInput>;
@@ -56,6 +66,10 @@ export const startDeploymentOutput = z.object({
   warnings: z
     .array(z.object({ path: z.string(), message: z.string() }))
     .describe("The policy's warnings from validate_policy: valid, but check they say what you meant"),
+  source_check: z
+    .object({ ok: z.boolean(), problems: z.array(z.string()) })
+    .optional()
+    .describe("With a metric source: the pre-flight of its queries (a warning; it never blocks the start)"),
 });
 export type StartDeploymentOutput = z.infer<typeof startDeploymentOutput>;
 
@@ -67,6 +81,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       `service ${JSON.stringify(input.service)} does not match the policy's service ${JSON.stringify(policy.service)}; omit service or fix the policy`,
     );
   }
+  checkSourcePlaceholders(policy, input);
   const at = resolveAt(ctx, input.at, undefined);
   const first = policy.ladder[0]!;
   return ctx.ledger.write(() => {
@@ -117,6 +132,7 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       started_by: ctx.actor,
     };
     insertDeployment(ledger, record);
+    if (input.vars && Object.keys(input.vars).length > 0) setDeploymentVars(ledger, record.id, input.vars);
     recordTransition(ledger, {
       deploymentId: record.id,
       kind: "start",
@@ -155,4 +171,22 @@ export function startDeployment(ctx: OperationContext, input: StartDeploymentInp
       warnings: policyWarnings(policy),
     };
   });
+}
+
+/** Every placeholder a source query uses must have a value for this deployment. */
+function checkSourcePlaceholders(policy: Policy, input: StartDeploymentInput): void {
+  for (const [series, query] of Object.entries(policy.source?.series ?? {})) {
+    for (const name of templatePlaceholders(query)) {
+      if (name === "version" && input.version === undefined)
+        throw new InvalidInputError(
+          "version",
+          `source.series.${series} uses {{version}}; pass the version being rolled out`,
+        );
+      if (name.startsWith("vars.") && input.vars?.[name.slice(5)] === undefined)
+        throw new InvalidInputError(
+          name,
+          `source.series.${series} uses {{${name}}}; pass it in vars (canary start --var ${name.slice(5)}=VALUE)`,
+        );
+    }
+  }
 }

@@ -17,7 +17,7 @@ ${COMMON_HELP}`,
   positionals: { min: 1, max: 1 },
   async run(args) {
     const input = compareMetricsInput.parse({ deployment_id: args.positionals[0], at: str(args, "at") });
-    const report = await operate(args, compareMetricsTool, input);
+    const report = await operate(args, compareMetricsTool, input, { access: "write" });
     if (flag(args, "json")) printJson(report);
     else process.stdout.write(`${reportToMarkdown(report)}\n`);
     return 0;

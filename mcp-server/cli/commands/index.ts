@@ -107,4 +107,14 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "run a healthy and a bad release end to end on a local ledger",
     load: async () => (await import("./demo.js")).demoCommand,
   },
+  {
+    name: "source check",
+    summary: "pre-flight a policy's Prometheus queries over the last hour",
+    load: async () => (await import("./source.js")).sourceCheckCommand,
+  },
+  {
+    name: "source explore",
+    summary: "list the metrics, labels and label values a Prometheus has for a service",
+    load: async () => (await import("./source.js")).sourceExploreCommand,
+  },
 ];

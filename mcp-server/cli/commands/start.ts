@@ -5,14 +5,28 @@ import { isRemote, operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
 import { policyForServer } from "../remote.js";
 
+/** --var NAME=VALUE, repeatable. */
+export function parseVars(raw: unknown): Record<string, string> | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const vars: Record<string, string> = {};
+  for (const item of raw) {
+    const text = String(item);
+    const eq = text.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--var takes NAME=VALUE, got ${JSON.stringify(text)}`);
+    vars[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return vars;
+}
+
 export const startCommand: Command = {
   name: "start",
-  usage: `canary start ID --policy FILE [--service S] [--version V] [--author A] [--at TIME]
+  usage: `canary start ID --policy FILE [--service S] [--version V] [--author A] [--var NAME=VALUE ...] [--at TIME]
 
-Starts deployment ID at the first rung of the policy's ladder. Exit 0 when started, or when
-ID was already started with the same policy and version (a retried CI step: nothing changes,
-"moved": false); 2 for bad input (invalid policy, bad id); 3 when refused (ID exists with another
-policy or version, service busy); 5 when the ledger stayed locked (safe to retry).
+Starts deployment ID at the first rung of the policy's ladder. --var fills {{vars.NAME}} in the
+policy's source queries (repeat it for several). Exit 0 when started, or when ID was already
+started with the same policy and version (a retried CI step: nothing changes, "moved": false);
+2 for bad input (invalid policy, bad id); 3 when refused (ID exists with another policy or
+version, service busy); 5 when the ledger stayed locked (safe to retry).
 
 ${COMMON_HELP}`,
   options: {
@@ -21,6 +35,7 @@ ${COMMON_HELP}`,
     service: { type: "string" },
     version: { type: "string" },
     author: { type: "string" },
+    var: { type: "string", multiple: true },
     at: { type: "string" },
   },
   positionals: { min: 1, max: 1 },
@@ -34,6 +49,7 @@ ${COMMON_HELP}`,
       service: str(args, "service"),
       version: str(args, "version"),
       author: str(args, "author"),
+      vars: parseVars(args.values.var),
       at: str(args, "at"),
     });
     const out = await operate(args, startDeploymentTool, input);
@@ -47,6 +63,7 @@ ${COMMON_HELP}`,
         `started ${out.deployment_id} (${out.service}) at step ${out.step}: ${out.percent}% canary\naudit head ${out.audit_head}\n`,
       );
       for (const w of out.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+      for (const p of out.source_check?.problems ?? []) process.stderr.write(`warning: source check: ${p}\n`);
     }
     return 0;
   },

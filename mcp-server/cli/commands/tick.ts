@@ -1,6 +1,6 @@
 import { tickTool } from "../../mcp/tools/tick.js";
 import { deliverDue } from "../../notify/deliver.js";
-import { tickAll } from "../../operations/tick.js";
+import { runTick } from "../../operations/run-tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
 import { isRemote, operate } from "../operate.js";
@@ -27,9 +27,8 @@ ${COMMON_HELP}`,
       ? undefined
       : await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
     try {
-      const actions = ctx
-        ? tickAll(ctx, str(args, "at"))
-        : (await operate(args, tickTool, { at: str(args, "at") })).actions;
+      const input = { at: str(args, "at") };
+      const { actions } = ctx ? await runTick(ctx, input) : await operate(args, tickTool, input);
       const delivery = ctx
         ? await deliverDue(ctx.ledger, { now: Date.now(), deadline: Date.now() + flushSeconds * 1000 })
         : null;

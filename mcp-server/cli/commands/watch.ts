@@ -1,4 +1,5 @@
 import { deliverDue } from "../../notify/deliver.js";
+import { pullBefore } from "../../operations/pull-metrics.js";
 import { tickDeployment } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
@@ -36,6 +37,7 @@ ${COMMON_HELP}`,
     let lastLine = "";
     try {
       for (;;) {
+        await pullBefore(ctx, { deployment_id: id });
         const a = tickDeployment(ctx, id);
         await deliverDue(ctx.ledger, { now: Date.now() });
         const line = `${a.deployment_id} step ${a.step} ${a.percent}% ${a.state} | verdict ${a.verdict ?? "-"}${a.reason_codes.length ? ` (${a.reason_codes.join(",")})` : ""} | next look in ${eta(a.next_due_at)}`;

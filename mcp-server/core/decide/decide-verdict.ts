@@ -24,6 +24,8 @@ export interface DecideInput {
   report: Report;
   /** Series the metric source failed to deliver for this judgment; never a pass. */
   providerErrors?: ProviderError[];
+  /** Consecutive looks with a failed source, this one included (for source.max_errors). */
+  sourceErrorLooks?: number;
   /** When the current run of hold verdicts on this step began (ms since epoch), for `max_hold`. */
   holdingSince?: number;
 }
@@ -153,14 +155,29 @@ function assess(input: DecideInput, clock: StepClock): Assessment {
       );
   }
 
-  for (const e of [...(input.providerErrors ?? [])].sort(
+  const errors = [...(input.providerErrors ?? [])].sort(
     (a, b) => compareText(a.series, b.series) || compareText(a.message, b.message),
-  )) {
-    hold.push({
-      code: "provider_error",
-      message: `${e.series}: the metric source failed (${e.message}); never a pass: ends when the source answers again`,
-      segmentKey: e.series,
-    });
+  );
+  const maxErrors = policy.source?.max_errors ?? 4;
+  const looks = input.sourceErrorLooks ?? 1;
+  const limitReached = errors.length > 0 && looks >= maxErrors;
+  for (const e of errors) {
+    const base = `${e.series}: the metric source failed (${e.message}); never a pass`;
+    if (limitReached && policy.on_source_error === "rollback") {
+      rollback.push({
+        code: "provider_error",
+        message: `${base}; ${looks} consecutive failed looks reached source.max_errors ${maxErrors}: the policy's on_source_error rolls back`,
+        segmentKey: e.series,
+      });
+    } else {
+      hold.push({
+        code: "provider_error",
+        message: limitReached
+          ? `${base}; ${looks} consecutive failed looks reached source.max_errors ${maxErrors}: the policy keeps holding (on_source_error: hold); fix the source or decide by hand`
+          : `${base}: ends when the source answers again`,
+        segmentKey: e.series,
+      });
+    }
   }
 
   if (report.window_elapsed && policy.on_no_data === "rollback") {

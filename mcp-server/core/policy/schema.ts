@@ -2,6 +2,7 @@ import { z } from "zod";
 import { populationFilterSchema } from "../cohort/population.js";
 import { durationSchema, parseDuration } from "../duration.js";
 import { dimNameSchema, seriesNameSchema } from "../ids.js";
+import { checkTemplate } from "./promql-template.js";
 
 // The policy is the team's contract with the judge. This zod schema is the single source:
 // the TypeScript types, validate_policy and policies/policy.schema.json all come from it.
@@ -126,17 +127,85 @@ const envNameSchema = z
   .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, "name an environment variable (A-Z, 0-9, _), never the secret itself");
 
 export const prometheusSourceSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of a Prometheus-compatible query API" }),
-  token_env: envNameSchema.optional(),
+  url: z
+    .url({ protocol: /^https?$/, error: "expected an http(s) URL of a Prometheus-compatible query API" })
+    .refine(
+      (u) => !/^[a-z]+:\/\/[^/]*@/i.test(u),
+      "no credentials in the URL: use token_env or basic_auth_env",
+    ),
+  token_env: envNameSchema
+    .optional()
+    .meta({ description: "Environment variable holding a bearer token (never the token itself)." }),
+  basic_auth_env: z
+    .strictObject({ user: envNameSchema, password: envNameSchema })
+    .optional()
+    .meta({ description: "Environment variables holding the basic-auth user and password." }),
+  headers: z
+    .record(z.string(), z.string().min(1).max(256))
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (!/^[A-Za-z0-9-]{1,64}$/.test(name))
+          ctx.addIssue({ code: "custom", path: [name], message: "a header name: letters, digits and '-'" });
+        else if (/^(authorization|cookie|proxy-authorization)$/i.test(name))
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "headers are for non-secret values: put credentials in token_env or basic_auth_env",
+          });
+      }
+    })
+    .optional()
+    .meta({ description: "Extra non-secret headers, e.g. X-Scope-OrgID for Mimir tenancy." }),
+  ca_file: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "PEM file of the CA that signs an https server's certificate." }),
   timeout: durationSchema.default("10s"),
 });
 
+const cohortLabelSchema = z.string().min(1).max(256);
+
 export const sourceSchema = z.strictObject({
   prometheus: prometheusSourceSchema,
+  lag: durationSchema
+    .default("1m")
+    .meta({ description: "A slice is used only once t + slice + lag <= now (late samples)." }),
+  max_errors: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(4)
+    .meta({ description: "Consecutive looks with a failed query before on_source_error applies." }),
+  cohorts: z
+    .strictObject({
+      canary: cohortLabelSchema.optional(),
+      control: cohortLabelSchema.optional(),
+      excluded: cohortLabelSchema.optional(),
+    })
+    .optional()
+    .meta({
+      description:
+        "What {{cohort}} renders to per cohort (default canary, control; excluded is fetched only when named).",
+    }),
   series: z
-    .record(seriesNameSchema, z.string().min(1).max(4000))
-    .meta({ description: "PromQL per series with {{deployment}}, {{cohort}} and {{slice}} placeholders." }),
+    .record(
+      seriesNameSchema,
+      z
+        .string()
+        .min(1)
+        .max(4000)
+        .superRefine((q, ctx) => {
+          for (const message of checkTemplate(q)) ctx.addIssue({ code: "custom", message });
+        }),
+    )
+    .meta({
+      description:
+        "PromQL per series with {{deployment}}, {{cohort}}, {{service}}, {{version}}, {{vars.NAME}} (inside quotes, escaped) and {{slice}} placeholders.",
+    }),
 });
+export type SourcePolicy = z.infer<typeof sourceSchema>;
 
 export const notifyTargetSchema = z.strictObject({
   type: z.enum(["slack", "webhook"]),
@@ -178,6 +247,11 @@ export const policySchema = z
     notify: z.array(notifyTargetSchema).default([]),
     on_no_data: z.enum(["hold", "rollback"]).default("hold"),
     on_srm: z.enum(["hold", "rollback"]).default("hold"),
+    // Optional rather than defaulted: a default would change every existing policy's hash.
+    on_source_error: z.enum(["hold", "rollback"]).optional().meta({
+      description:
+        "What source.max_errors consecutive failed looks of the metric source lead to (default hold; never a promotion).",
+    }),
     auto_promote: z.boolean().default(true),
     auto_rollback: z.boolean().default(true),
     max_hold: maxHoldSchema.optional(),
@@ -241,6 +315,15 @@ export const policySchema = z
     });
     if (p.source) {
       const needed = new Set(p.metrics.flatMap(seriesOfMetric));
+      for (const [i, m] of p.metrics.entries()) {
+        if (m.type === "mean")
+          ctx.addIssue({
+            code: "custom",
+            path: ["metrics", i, "type"],
+            message:
+              "a Prometheus source delivers counters and histograms; a mean metric needs pushed moments (record_metrics), or judge it as a histogram",
+          });
+      }
       for (const s of needed) {
         if (!(s in p.source.series)) {
           ctx.addIssue({

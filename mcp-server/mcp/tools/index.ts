@@ -1,9 +1,11 @@
 import type { ServerTool } from "../tool.js";
 import { assignCohortTool } from "./assign-cohort.js";
 import { auditLogTool } from "./audit-log.js";
+import { checkSourceTool } from "./check-source.js";
 import { compareMetricsTool } from "./compare-metrics.js";
 import { decideTool } from "./decide.js";
 import { deploymentStatusTool } from "./deployment-status.js";
+import { exploreMetricsTool } from "./explore-metrics.js";
 import { listDeploymentsTool } from "./list-deployments.js";
 import { pauseDeploymentTool } from "./pause-deployment.js";
 import { preflightPolicyTool } from "./preflight-policy.js";
@@ -34,4 +36,6 @@ export const TOOLS: readonly ServerTool[] = [
   recheckDecisionTool,
   validatePolicyTool,
   preflightPolicyTool,
+  exploreMetricsTool,
+  checkSourceTool,
 ];

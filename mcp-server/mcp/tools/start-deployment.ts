@@ -1,3 +1,4 @@
+import { withSourceCheck } from "../../operations/source-check.js";
 import {
   startDeployment,
   startDeploymentInput,
@@ -13,5 +14,5 @@ export const startDeploymentTool = defineTool({
   input: startDeploymentInput,
   output: startDeploymentOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  run: startDeployment,
+  run: async (ctx, input) => withSourceCheck(ctx, input, startDeployment(ctx, input)),
 });

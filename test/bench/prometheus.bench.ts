@@ -1,0 +1,135 @@
+import { join } from "node:path";
+import { createAssigner } from "../../mcp-server/cohort-assigner.js";
+import type { Slice } from "../../mcp-server/core/slice.js";
+import { openLedger } from "../../mcp-server/ledger/open.js";
+import {
+  closeSharedProviders,
+  createProvider,
+  type ProviderFactory,
+} from "../../mcp-server/metrics/index.js";
+import type { MetricProvider } from "../../mcp-server/metrics/provider.js";
+import { manualClock, type OperationContext } from "../../mcp-server/operations/context.js";
+import { pullAll } from "../../mcp-server/operations/pull-metrics.js";
+import { startDeployment } from "../../mcp-server/operations/start-deployment.js";
+import { tickAll } from "../../mcp-server/operations/tick.js";
+import { tempDir } from "../support/cli.js";
+import { cohortSlices, familiesFromSlices, openMetrics } from "../support/prom-fixture.js";
+import { startPrometheus } from "../support/prometheus.js";
+
+// One tick over 200 Prometheus-backed deployments against a real Prometheus on loopback: every
+// deployment pulls its complete slices (one query_range per series and cohort), then the whole
+// tick decides. Prints requests per look per deployment (target: at most one per series and
+// cohort) and the tick's time (target under 10 s).
+
+const DEPLOYMENTS = 200;
+const MINUTES = 20;
+const MIN = 60_000;
+const T0 = Date.parse("2025-03-03T10:00:00Z");
+
+function policy(url: string, i: number): Record<string, unknown> {
+  return {
+    service: `svc-${i}`,
+    slice: "1m",
+    check_every: "5m",
+    ladder: [{ percent: 10, window: "10m" }, { percent: 100 }],
+    metrics: [
+      {
+        name: "error_rate",
+        type: "ratio",
+        events: "http_errors",
+        trials: "http_requests",
+        bad: "increase",
+        tolerance: { relative: 0 },
+        margin: { relative: 0.5 },
+      },
+      {
+        name: "latency",
+        type: "histogram",
+        series: "http_latency_ms",
+        bad: "increase",
+        tolerance: { absolute: 50 },
+        critical: false,
+      },
+    ],
+    source: {
+      prometheus: { url },
+      series: {
+        http_requests:
+          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
+        http_errors:
+          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}",code="500"}[{{slice}}]))',
+        http_latency_ms:
+          'sum by (le) (increase(http_latency_ms_bucket{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
+      },
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const cohorts = [];
+  for (let d = 0; d < DEPLOYMENTS; d++) {
+    for (const cohort of ["canary", "control"] as const) {
+      const slices: Slice[] = cohortSlices({
+        cohort,
+        from: T0,
+        count: MINUTES,
+        sliceMs: MIN,
+        requests: (i) => (cohort === "canary" ? 400 : 3600) + ((i * 7 + d) % 11),
+        errorRate: 0.01,
+        slowShare: 0.1,
+      });
+      cohorts.push({ labels: { deployment: `dep-${d}`, cohort }, slices });
+    }
+  }
+  let t = performance.now();
+  const prom = await startPrometheus({ openmetrics: openMetrics(familiesFromSlices(cohorts, MIN)) });
+  process.stdout.write(
+    `backfilled ${DEPLOYMENTS} deployments x ${MINUTES} min and started Prometheus in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+  );
+  const ledger = openLedger(join(tempDir("canary-bench-"), "ledger.db"), { clockMode: "manual" });
+  const ctx: OperationContext = {
+    ledger,
+    clock: manualClock,
+    actor: "bench",
+    assigner: await createAssigner(),
+    readPolicyFile: () => {
+      throw new Error("inline policies only");
+    },
+  };
+  let provider: MetricProvider | undefined;
+  const providers: ProviderFactory = (source) => {
+    provider ??= createProvider(source);
+    return provider;
+  };
+  try {
+    for (let d = 0; d < DEPLOYMENTS; d++)
+      startDeployment(ctx, {
+        deployment_id: `dep-${d}`,
+        policy: policy(prom.url, d),
+        at: new Date(T0).toISOString(),
+      });
+    for (const minute of [10, 15]) {
+      const at = new Date(T0 + minute * MIN).toISOString();
+      const before = provider?.requests ?? 0;
+      t = performance.now();
+      const pulls = await pullAll(ctx, { at, providers });
+      const pulled = performance.now() - t;
+      const actions = tickAll(ctx, at);
+      const total = performance.now() - t;
+      const requests = (provider?.requests ?? 0) - before;
+      const errors = pulls.reduce((n, p) => n + p.errors.length, 0);
+      const stored = pulls.reduce((n, p) => n + p.series_stored, 0);
+      const decided = actions.filter((a) => a.action !== "none").length;
+      process.stdout.write(
+        `look at +${minute}m: ${requests} requests for ${DEPLOYMENTS} deployments = ${(requests / DEPLOYMENTS).toFixed(2)} per deployment (3 series x 2 cohorts: ${(requests / DEPLOYMENTS / 6).toFixed(2)} per series and cohort; target <= 1); ${stored} series-slices stored, ${errors} errors, ${decided} decided; pull ${(pulled / 1000).toFixed(2)} s, whole tick ${(total / 1000).toFixed(2)} s (target < 10 s)\n`,
+      );
+    }
+  } finally {
+    await provider?.close();
+    await closeSharedProviders();
+    ledger.close();
+    await prom.stop();
+  }
+}
+
+await main();
