@@ -29,7 +29,8 @@ export const COMMON_HELP = `Common options:
   --clock manual  drive time with --at (simulations, replays); env CANARY_CLOCK
   --json          machine-readable output on stdout
   --help          this help
-Who acts comes from CANARY_ACTOR (else the OS user).`;
+Who acts comes from CANARY_ACTOR (else the OS user). A command waits up to CANARY_BUSY_TIMEOUT_MS
+(default 10000) for another writer's lock, then exits 5 (nothing written, safe to retry).`;
 
 export function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];
