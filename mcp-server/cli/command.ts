@@ -31,7 +31,9 @@ export const COMMON_HELP = `Common options:
   --json          machine-readable output on stdout
   --help          this help
 Who acts comes from CANARY_ACTOR (else the OS user): a name recorded in the audit trail, which
-anyone can set on the CLI; a shared canary serve takes it from each caller's token instead.`;
+anyone can set on the CLI; a shared canary serve takes it from each caller's token instead.
+A command waits up to CANARY_BUSY_TIMEOUT_MS (default 10000) for another writer's lock, then
+exits 5 (nothing written, safe to retry).`;
 
 export function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];

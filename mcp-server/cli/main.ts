@@ -17,7 +17,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 
 Exit codes: 0 ok / promote / completed; 1 internal error; 2 bad input; 3 refused;
-4 ledger integrity failure; 10 hold / still running; 20 rollback / rolled back.
+4 ledger integrity failure; 5 busy (ledger locked: retry); 10 hold / still running;
+20 rollback / rolled back.
 `;
 }
 

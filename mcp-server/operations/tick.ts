@@ -46,7 +46,13 @@ export function nextDueAt(
  * several CI jobs) serialise on the ledger and the second sees the first's work: act on a fresh
  * verdict the policy lets us act on, else decide if a look is due, then act on that.
  */
-export function tickDeployment(ctx: OperationContext, deploymentId: string, at?: string): TickAction {
+export function tickDeployment(
+  ctx: OperationContext,
+  deploymentId: string,
+  at?: string,
+  /** Replays that follow a recording's percents move the ladder themselves: no auto-promotion. */
+  opts: { promote?: boolean } = {},
+): TickAction {
   return ctx.ledger.write(() => {
     let d = getDeployment(ctx.ledger, deploymentId);
     const now = resolveAt(ctx, at, latestSeen(ctx, d));
@@ -80,11 +86,12 @@ export function tickDeployment(ctx: OperationContext, deploymentId: string, at?:
     if (current) {
       result.verdict = current.verdict;
       result.reason_codes = current.reasons.map((r) => r.code);
-      // With an external ladder the other controller moves the traffic on our verdict.
       if (
         current.verdict === "promote" &&
         d.policy.auto_promote &&
+        opts.promote !== false &&
         d.state === "canary" &&
+        // With an external ladder the other controller moves the traffic on our verdict.
         d.policy.ladder_owner !== "external"
       ) {
         const moved = promoteStep(ctx, { deployment_id: d.id, expected_step: d.step, at: atArg });

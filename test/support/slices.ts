@@ -7,6 +7,8 @@ export function healthySliceLines(opts: {
   minutes: number;
   seed?: number;
   instance?: string;
+  /** Mean requests per minute of each cohort (default 200 canary, 2000 control). */
+  means?: { canary: number; control: number };
   /** The canary's error rate (default 1%, as control's). */
   canaryErrorRate?: number;
 }): string[] {
@@ -14,8 +16,8 @@ export function healthySliceLines(opts: {
   const lines: string[] = [];
   for (let m = 0; m < opts.minutes; m++) {
     for (const [cohort, mean] of [
-      ["canary", 200],
-      ["control", 2000],
+      ["canary", opts.means?.canary ?? 200],
+      ["control", opts.means?.control ?? 2000],
     ] as const) {
       const requests = Math.max(1, Math.round(mean * (0.8 + 0.4 * rnd.uniform())));
       const rate = cohort === "canary" ? (opts.canaryErrorRate ?? 0.01) : 0.01;

@@ -23,10 +23,14 @@ export const ingestCommand: Command = {
   name: "ingest",
   usage: `canary ingest [FILE|-] [--deployment ID]
 
-Reads one slice per line (the slice format is in docs/slices.md; each line may carry
-deployment_id, else --deployment names it). Streams in constant memory and writes all or nothing: a bad line stops
-the ingest naming its line number and field, and nothing of the file is kept. A re-sent series
-replaces the stored one. Progress goes to stderr on long files.
+Reads one slice per line (the slice format: docs/slices.md; each line may carry deployment_id,
+else --deployment names it). Values are increments within the slice: a counter that looks like a
+running total is refused, as are events above trials, histograms over 1000 bounds and lines over
+1 MiB. Slices from several pods add up when each names its "instance"; a re-sent slice replaces
+its own instance's contribution (or, without instance, the series). The whole stream is read and
+checked before anything is stored, and no lock is held meanwhile (pause and rollback go through);
+it is then stored in one short transaction, all or nothing: a bad line stops the ingest naming its
+line number and field, and nothing of the file is kept. Progress goes to stderr on long files.
 
 ${COMMON_HELP}`,
   options: { ...LEDGER_OPTIONS, deployment: { type: "string" } },

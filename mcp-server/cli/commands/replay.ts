@@ -40,16 +40,23 @@ function openReplayLedger(path: string | undefined): Ledger {
 
 export const replayCommand: Command = {
   name: "replay",
-  usage: `canary replay --policy P --data FILE.ndjson [--deployment ID] [--ledger PATH] [--json]
+  usage: `canary replay --policy P --data FILE.ndjson [--follow ladder|recorded] [--deployment ID] [--ledger PATH] [--json]
 
 "Would this policy have caught last month's incident?" Feeds the recorded slices as virtual time
-passes, decides at every due look, promotes and rolls back as the policy says, and prints the
-decision timeline. Writes nothing unless --ledger is given (then into that ledger, which must
-use the manual clock: replay always runs on virtual time and takes no --clock). Exit 0 completed, 10 still running when the data ended, 20 rolled back.`,
+passes, decides at every due look, and prints the decision timeline and the mode it used:
+  --follow ladder    (default) the policy's ladder moves on its verdicts: promotes and rolls back
+                     as the policy says. The recorded traffic is judged against the replayed
+                     percent, so a recording made at other percents shows a broken split.
+  --follow recorded  traffic follows the percents the recording was made at (the canary's share
+                     of each slice time's traffic, cut into levels; a level within 30% of a rung
+                     is that rung): use it to judge a recording. Verdicts roll back, never promote.
+Writes nothing unless --ledger is given (then into that ledger, which must use the manual
+clock: replay always runs on virtual time and takes no --clock). Exit 0 completed, 10 still running when the data ended, 20 rolled back.`,
   options: {
     policy: { type: "string" },
     data: { type: "string" },
     deployment: { type: "string" },
+    follow: { type: "string" },
     ledger: { type: "string" },
     json: { type: "boolean" },
   },
@@ -61,6 +68,9 @@ use the manual clock: replay always runs on virtual time and takes no --clock). 
       { readPolicyFile: (p) => readFileSync(resolve(p), "utf8") },
       policyFile,
     );
+    const follow = str(args, "follow") ?? "ladder";
+    if (follow !== "ladder" && follow !== "recorded")
+      throw new UsageError(`--follow takes ladder or recorded, got ${JSON.stringify(follow)}`);
     const slices = await readSlices(dataFile);
     if (slices.length === 0) throw new InvalidInputError("--data", "the file holds no slices");
     const ids = new Set(slices.map((s) => s.deployment_id).filter((x): x is string => x !== undefined));
@@ -78,6 +88,7 @@ use the manual clock: replay always runs on virtual time and takes no --clock). 
         deploymentId,
         policy,
         slices: slices.map((s) => ({ ...s, deployment_id: deploymentId })),
+        mode: follow,
       });
       if (flag(args, "json")) printJson(result);
       else {
@@ -101,7 +112,7 @@ use the manual clock: replay always runs on virtual time and takes no --clock). 
               ? "red"
               : "yellow";
         process.stdout.write(
-          `${paint(color, result.final_state)} at ${result.final_percent}% after ${result.looks} looks: ${result.note}\n`,
+          `${paint(color, result.final_state)} at ${result.final_percent}% after ${result.looks} looks (mode ${result.mode}): ${result.note}\n`,
         );
       }
       return result.final_state === "completed"
