@@ -74,12 +74,12 @@ describe("CanaryProvider through the real OpenFeature server SDK", () => {
     // The service name means its active deployment: the same cohorts.
     const client = OpenFeature.getClient("canary");
     for (const i of [0, 1, 2, 3, 500, 9999]) {
-      const viaService = await client.getStringValue("checkout", "none", {
-        targetingKey: UNITS[i]!,
-        plan: planOf(i),
-      });
-      const viaId = await client.getStringValue("of-1", "none", { targetingKey: UNITS[i]!, plan: planOf(i) });
-      expect(viaService).toBe(viaId);
+      const context = { targetingKey: UNITS[i]!, plan: planOf(i) };
+      const viaService = await client.getStringDetails("checkout", "none", context);
+      const viaId = await client.getStringDetails("of-1", "none", context);
+      expect(viaService.errorMessage).toBeUndefined();
+      expect(viaService.value).toBe(viaId.value);
+      expect(viaService.flagMetadata.deployment_id).toBe("of-1");
     }
   });
 
