@@ -7,6 +7,7 @@ import {
 } from "node:http";
 import type { Socket } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { ControllerStats } from "../controller/controller.js";
 import { classifyError, InvalidInputError, NotFoundError } from "../core/errors.js";
 import { ID_PATTERN } from "../core/ids.js";
 import { authFor, integrationRoute, isIntegrationPath } from "../integrations/routes.js";
@@ -17,6 +18,7 @@ import type { OperationContext } from "../operations/context.js";
 import { deploymentStatus, listDeploymentSummaries } from "../operations/deployment-status.js";
 import type { PolicyFiles } from "../operations/policy-files.js";
 import { hostOfHeader, hostOfOrigin } from "./hosts.js";
+import { type RequestDurations, renderMetrics } from "./metrics.js";
 import { RoutingView } from "./routing-view.js";
 import { renderStatusPage } from "./status-page.js";
 import { parseTarget } from "./target.js";
@@ -53,6 +55,10 @@ export interface HttpOptions {
   /** Which policy files MCP callers may name (policyDirectory(--policies)). */
   policyFiles: PolicyFiles;
   limits?: Partial<HttpLimits>;
+  /** The controller's state, for /readyz and /metrics (absent when this server runs none). */
+  controller?: () => ControllerStats;
+  /** Request durations for /metrics, observed per route. */
+  requests?: RequestDurations;
 }
 
 interface Call {
@@ -204,6 +210,38 @@ export function createHttpServer(options: HttpOptions): Server {
     { method: "GET", path: ["healthz"], handle: ({ res }) => sendJson(res, { ok: true }) },
     {
       method: "GET",
+      path: ["readyz"],
+      // Ready once the ledger answers; `leader` says whether this process's controller acts.
+      handle: ({ res }) => {
+        ctx.ledger.read(() => ctx.ledger.changeToken());
+        const c = options.controller?.();
+        sendJson(res, {
+          ready: true,
+          controller: c ? "running" : "off",
+          leader: c?.leader ?? false,
+          lease_holder: c?.lease?.holder ?? null,
+          lease_expires_at: c?.lease ? new Date(c.lease.expires_at).toISOString() : null,
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: ["metrics"],
+      handle: ({ res }) => {
+        const text = renderMetrics(ctx.ledger, {
+          now: Date.now(),
+          ...(options.controller ? { controller: options.controller() } : {}),
+          ...(options.requests ? { requests: options.requests } : {}),
+        });
+        res.writeHead(200, {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          "cache-control": "no-store",
+        });
+        res.end(text);
+      },
+    },
+    {
+      method: "GET",
       path: [],
       handle: ({ res }) => {
         const page = ctx.ledger.read(() => {
@@ -279,6 +317,9 @@ export function createHttpServer(options: HttpOptions): Server {
     routes: Route[];
   }
   const tree: RouteNode = { literal: new Map(), routes: [] };
+  const labels = new Map(
+    routes.map((r) => [r, `/${r.path.map((p) => (p === ":id" ? "{id}" : p)).join("/")}`]),
+  );
   for (const r of routes) {
     let node = tree;
     for (const p of r.path) {
@@ -357,8 +398,15 @@ export function createHttpServer(options: HttpOptions): Server {
     }
     if (route.path.includes(":id") && !ID_PATTERN.test(id))
       return problem(res, 400, "not a deployment id", "deployment_id");
+    routeLabel = labels.get(route) ?? "other";
     return route.handle({ req, res, segments, query, id });
   }
+
+  // The route the latest request matched, read right after handle() returns (for /metrics).
+  let routeLabel = "other";
+  const requests = options.requests;
+  const observe = (label: string, req: IncomingMessage, res: ServerResponse, started: number) =>
+    requests?.observe(label, req.method ?? "GET", res.statusCode, (performance.now() - started) / 1000);
 
   const server = createNodeServer(
     {
@@ -380,10 +428,16 @@ export function createHttpServer(options: HttpOptions): Server {
           res.destroy();
         }
       };
+      const started = performance.now();
+      routeLabel = "other";
       try {
-        handle(req, res)?.catch(fail);
+        const pending = handle(req, res);
+        const label = routeLabel;
+        if (pending) void pending.catch(fail).finally(() => observe(label, req, res, started));
+        else observe(label, req, res, started);
       } catch (error) {
         fail(error);
+        observe(routeLabel, req, res, started);
       }
     },
   );

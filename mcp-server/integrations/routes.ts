@@ -29,7 +29,11 @@ export interface Auth {
 
 /** The caller behind the Authorization header (its token's actor and role). */
 export function authFor(tokens: TokenTable, header: string | undefined): Auth {
-  const callerOf = (h: string | undefined): Caller | undefined => tokenForAuthorization(tokens, h);
+  const callerOf = (h: string | undefined): Caller | undefined => {
+    const entry = tokenForAuthorization(tokens, h);
+    // A token entry without a role is an operator's (the token file's plain "token": "actor" form).
+    return entry ? { actor: entry.actor, role: entry.role === "viewer" ? "viewer" : "operator" } : undefined;
+  };
   return {
     caller: callerOf(header),
     tokensConfigured: tokens.length > 0,

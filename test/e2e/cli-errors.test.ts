@@ -49,7 +49,7 @@ describe("the CLI on a new user's mistakes", () => {
     const at = runCli(["ingest", "--at", "2026-05-26T10:00:00Z"]);
     expect(at.code).toBe(2);
     expect(at.stderr).toMatch(
-      /canary ingest has no option --at \(its options: --ledger, --clock, --json, --deployment;/,
+      /canary ingest has no option --at \(its options: --ledger, --server, --clock, --json, --deployment;/,
     );
     const typo = runCli(["ingest", "--ledgr", "x"]);
     expect(typo.stderr).toMatch(/did you mean --ledger\?/);

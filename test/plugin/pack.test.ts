@@ -44,7 +44,7 @@ const EXPECTED_COMMANDS = [
 /** Claude Code's own tools a skill or command may pre-approve besides read-only canary tools. */
 const OTHER_ALLOWED =
   // Never `npx canary`: it would fetch an unrelated registry package named `canary`.
-  /^(Read|Glob|Grep|Bash\(canary (policy validate|preflight|replay|status|compare|audit):\*\))$/;
+  /^(Read|Glob|Grep|Bash\(canary (policy validate|preflight|replay|status|compare|audit|source check|source explore):\*\))$/;
 /** Statistic names the judge builds at run time ("segment_error_rate_p90"), which no schema lists. */
 const RUNTIME_NAMES = /^segment_[a-z_]+_p\d+$/;
 

@@ -49,6 +49,10 @@ describe("the transports format the classification", () => {
     expect(errorResult(new NotFoundError("deployment_id", "no deployment d9"))).toEqual({
       content: [{ type: "text", text: "Not found: deployment_id: no deployment d9" }],
       isError: true,
+      // Programs (the CLI's remote mode) read the class from _meta rather than parsing the text.
+      _meta: {
+        "canary-pilot/error": { kind: "not_found", field: "deployment_id", message: "no deployment d9" },
+      },
     });
     expect(errorResult(new RefusedError("clock", "wrong clock")).content).toEqual([
       { type: "text", text: "Refused (clock): wrong clock" },

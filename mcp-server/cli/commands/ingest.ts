@@ -3,7 +3,8 @@ import { type IngestSummary, ingestSlices } from "../../operations/ingest.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
 import { openInput } from "../input-file.js";
-import { printJson } from "../output.js";
+import { isRemote } from "../operate.js";
+import { printJson, UsageError } from "../output.js";
 
 /** Deployments listed one per line in the text summary; --json lists them all. */
 const LISTED = 20;
@@ -36,6 +37,10 @@ ${COMMON_HELP}`,
   options: { ...LEDGER_OPTIONS, deployment: { type: "string" } },
   positionals: { min: 0, max: 1 },
   async run(args) {
+    if (isRemote(args))
+      throw new UsageError(
+        "canary ingest runs on a local ledger only for now: unset CANARY_SERVER (and drop --server), or let the server's controller take the slices through the record_metrics tool",
+      );
     const file = args.positionals[0] ?? "-";
     const input = openInput(file, "FILE");
     const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });

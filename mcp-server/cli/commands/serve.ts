@@ -1,6 +1,8 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { createController } from "../../controller/controller.js";
 import { allowedHosts, isLoopbackHost } from "../../http/hosts.js";
+import { RequestDurations } from "../../http/metrics.js";
 import { createHttpServer } from "../../http/server.js";
 import { loadTokens } from "../../http/tokens.js";
 import { whenLedgerFree } from "../../ledger/busy.js";
@@ -16,7 +18,7 @@ export const SERVER_BUSY_TIMEOUT_MS = 5;
 export const serveCommand: Command = {
   name: "serve",
   usage: `canary serve [--port N] [--host H] [--tokens FILE] [--policies DIR] [--allowed-host H]...
-             [--public-url URL] [--insecure-no-auth]
+             [--public-url URL] [--insecure-no-auth] [--lease-seconds N] [--no-controller]
 
   POST /mcp                          MCP (Streamable HTTP), Authorization: Bearer <token>
   GET  /v1/deployments               active and recent deployments
@@ -24,6 +26,8 @@ export const serveCommand: Command = {
   GET  /v1/deployments/ID/routing    {deployment_id, state, percent, seed, population}, ETag / 304
   GET  /v1/deployments/ID/assign?unit=U[&attr.key=value]   {cohort, bucket, percent}
   GET  /healthz                      alive
+  GET  /readyz                       ready, and whether this process's controller leads
+  GET  /metrics                      the controller's own state (Prometheus text format)
   GET  /                             the status page
 
 Binds 127.0.0.1 unless --host says otherwise (default port 8787). Tokens: --tokens FILE or
@@ -37,6 +41,12 @@ Policies named by path over MCP must be files under --policies DIR (without it, 
 policies). --public-url is the address people use, for links in notifications.
 Delivers queued notifications continuously. See docs/serve.md.
 
+The controller: for every active deployment, at its due time, pull its metrics (the policy's
+source), decide, and promote or roll back as the policy allows, with no tick or CLI call. Several
+servers may share one ledger: a lease in the ledger (--lease-seconds, default 15) makes one of
+them act, and a standby takes over once the leader's lease has expired. --no-controller serves
+without acting; a --clock manual server never acts on its own. See docs/controller.md.
+
 ${COMMON_HELP}`,
   options: {
     ledger: { type: "string" },
@@ -48,6 +58,8 @@ ${COMMON_HELP}`,
     "allowed-host": { type: "string", multiple: true },
     "public-url": { type: "string" },
     "insecure-no-auth": { type: "boolean" },
+    "lease-seconds": { type: "string" },
+    "no-controller": { type: "boolean" },
   },
   async run(args) {
     const port = Number(str(args, "port") ?? 8787);
@@ -90,11 +102,31 @@ ${COMMON_HELP}`,
         }),
       { deadlineMs: 60_000 },
     );
+    const leaseText = str(args, "lease-seconds") ?? "15";
+    const leaseSeconds = Number(leaseText);
+    if (!(leaseSeconds >= 1 && leaseSeconds <= 3600))
+      throw new UsageError(
+        `--lease-seconds takes 1 to 3600 seconds, got ${JSON.stringify(leaseText.slice(0, 20))}`,
+      );
+    // The controller acts on the wall clock; a manual-clock server is driven by its callers' `at`.
+    const controller =
+      flag(args, "no-controller") || ctx.clock.mode !== "real"
+        ? undefined
+        : createController({
+            ctx,
+            leaseMs: leaseSeconds * 1000,
+            onError: (id, e) =>
+              process.stderr.write(
+                `canary serve: controller${id ? ` (${id})` : ""}: ${e instanceof Error ? e.message : String(e)}\n`,
+              ),
+          });
     const server = createHttpServer({
       ctx,
       tokens,
       allowedHosts: allowedHosts(host, extraHosts),
       policyFiles: policyDirectory(policiesDir === undefined ? undefined : resolve(policiesDir)),
+      requests: new RequestDurations(),
+      ...(controller ? { controller: () => controller.stats() } : {}),
     });
     await new Promise<void>((done, reject) => {
       server.once("error", reject);
@@ -112,6 +144,8 @@ ${COMMON_HELP}`,
       process.stderr.write(
         "canary serve: WARNING: --insecure-no-auth: the read-only routes answer anyone who can reach this address\n",
       );
+    const stopController = new AbortController();
+    const controlling = controller?.run(stopController.signal);
     const delivery = deliveryLoop(ctx.ledger, {
       ...(publicUrl ? { publicUrl } : {}),
       onError: (message) => process.stderr.write(`canary serve: notification delivery: ${message}\n`),
@@ -120,6 +154,8 @@ ${COMMON_HELP}`,
       process.once("SIGINT", done);
       process.once("SIGTERM", done);
     });
+    stopController.abort();
+    await controlling;
     server.close();
     server.closeAllConnections();
     // A message being sent is finished (or its lease released), never left to be sent twice.

@@ -3,6 +3,7 @@ import { pullBefore } from "../../operations/pull-metrics.js";
 import { tickDeployment } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
+import { isRemote } from "../operate.js";
 import { EXIT, paint, UsageError } from "../output.js";
 
 function eta(iso: string | null): string {
@@ -24,6 +25,10 @@ ${COMMON_HELP}`,
   options: { ...LEDGER_OPTIONS, "poll-seconds": { type: "string" } },
   positionals: { min: 1, max: 1 },
   async run(args) {
+    if (isRemote(args))
+      throw new UsageError(
+        "canary watch runs on a local ledger only for now: unset CANARY_SERVER (and drop --server), or let the server's controller act",
+      );
     const id = args.positionals[0]!;
     const poll = Number(str(args, "poll-seconds") ?? 5);
     if (!(poll > 0)) throw new UsageError("--poll-seconds takes a positive number");

@@ -19,10 +19,20 @@ function refusal(fn: () => unknown): RefusedError {
 }
 
 describe("start", () => {
-  it("starts at the first rung and refuses a reused id or a second canary of the service", async () => {
+  it("starts at the first rung, repeats safely, and refuses a reused id or a second canary of the service", async () => {
     const ctx = await operationsContext();
-    expect(start(ctx, "d1")).toMatchObject({ state: "canary", step: 0, percent: 10, warnings: [] });
-    expect(refusal(() => start(ctx, "d1")).rule).toBe("deployment_exists");
+    expect(start(ctx, "d1")).toMatchObject({
+      state: "canary",
+      step: 0,
+      percent: 10,
+      warnings: [],
+      moved: true,
+    });
+    // The same id, policy and version again is a retried step: nothing changes.
+    expect(start(ctx, "d1")).toMatchObject({ state: "canary", step: 0, moved: false });
+    expect(refusal(() => start(ctx, "d1", busyPolicy({ check_every: "10m" }))).rule).toBe(
+      "deployment_exists",
+    );
     expect(refusal(() => start(ctx, "d2")).rule).toBe("one_active_per_service");
   });
 
