@@ -13,7 +13,9 @@ import { getDeployment, listDeployments } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
 import { assignCohort } from "../operations/assign-cohort.js";
 import type { OperationContext } from "../operations/context.js";
+import { deploymentHistory } from "../operations/deployment-history.js";
 import { deploymentStatus, listDeploymentSummaries } from "../operations/deployment-status.js";
+import { renderDeploymentPage } from "./pages/deployment.js";
 import { renderStatusPage } from "./status-page.js";
 import { actorForAuthorization, type TokenTable } from "./tokens.js";
 
@@ -146,6 +148,12 @@ export function createHttpServer({ ctx, tokens }: HttpOptions): Server {
           );
         }
         if (url.pathname === "/healthz") return send(res, 200, { ok: true });
+        if (parts[0] === "deployments" && parts.length === 2) {
+          const id = parts[1] ?? "";
+          if (!ID_PATTERN.test(id)) return problem(res, 400, "not a deployment id", "deployment_id");
+          const { history, audit } = deploymentHistory(ctx, { deployment_id: id });
+          return send(res, 200, renderDeploymentPage(history, audit, { refresh: true, home: "/" }));
+        }
         if (parts[0] === "v1" && parts[1] === "deployments") {
           if (parts.length === 2)
             return send(
@@ -156,6 +164,8 @@ export function createHttpServer({ ctx, tokens }: HttpOptions): Server {
           const id = parts[2] ?? "";
           if (!ID_PATTERN.test(id)) return problem(res, 400, "not a deployment id", "deployment_id");
           if (parts.length === 3) return send(res, 200, deploymentStatus(ctx, { deployment_id: id }));
+          if (parts.length === 4 && parts[3] === "history")
+            return send(res, 200, deploymentHistory(ctx, { deployment_id: id }).history);
           if (parts.length === 4 && parts[3] === "routing") {
             const body = routing(ctx, id);
             const tag = `"${createHash("sha256").update(JSON.stringify(body)).digest("base64url").slice(0, 27)}"`;

@@ -55,7 +55,7 @@ function card(s: DeploymentStatus): string {
 export function renderStatusPage(deployments: DeploymentStatus[], auditHead: string, now: Date): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>canary-pilot</title>
 <style>
  body{font:15px/1.4 system-ui,sans-serif;margin:2rem;background:#f6f7f9;color:#1d2330}
