@@ -8,11 +8,11 @@ import {
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import { ID_PATTERN } from "../core/ids.js";
-import { auditHead } from "../ledger/audit.js";
-import { getDeployment, listDeployments } from "../ledger/deployments.js";
+import { getDeployment } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
 import { assignCohort } from "../operations/assign-cohort.js";
 import type { OperationContext } from "../operations/context.js";
+import { deploymentCards, deploymentCardsInput } from "../operations/deployment-cards.js";
 import { deploymentHistory } from "../operations/deployment-history.js";
 import { deploymentStatus, listDeploymentSummaries } from "../operations/deployment-status.js";
 import { renderDeploymentPage } from "./pages/deployment.js";
@@ -136,16 +136,18 @@ export function createHttpServer({ ctx, tokens }: HttpOptions): Server {
         if (req.method !== "GET" && req.method !== "HEAD")
           return problem(res, 405, "read-only route: writes go through the MCP tools at POST /mcp");
         if (url.pathname === "/") {
-          const list = listDeployments(ctx.ledger, { limit: 50 });
-          return send(
-            res,
-            200,
-            renderStatusPage(
-              list.map((d) => deploymentStatus(ctx, { deployment_id: d.id })),
-              auditHead(ctx.ledger),
-              new Date(),
-            ),
-          );
+          const page = deploymentCardsInput.safeParse({
+            page: url.searchParams.get("page") ?? undefined,
+            per_page: url.searchParams.get("per_page") ?? undefined,
+          });
+          if (!page.success)
+            return problem(
+              res,
+              400,
+              page.error.issues[0]?.message ?? "bad page",
+              String(page.error.issues[0]?.path[0]),
+            );
+          return send(res, 200, renderStatusPage(deploymentCards(ctx, page.data), new Date()));
         }
         if (url.pathname === "/healthz") return send(res, 200, { ok: true });
         if (parts[0] === "deployments" && parts.length === 2) {

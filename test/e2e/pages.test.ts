@@ -174,6 +174,42 @@ describe("deployment pages (real server, real ledger, real Chromium)", () => {
     await page.close();
   });
 
+  it("lists every deployment with a link to its page, labels and pages", async () => {
+    const { page, errors } = await open("/", 1280);
+    const ids = await page
+      .locator("[data-deployment]")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-deployment")));
+    expect(ids.sort()).toEqual([COMPLETED, ROLLED_BACK, RUNNING].sort());
+    const running = page.locator(`[data-deployment="${RUNNING}"]`);
+    expect(await running.locator('[data-label="stale"]').count()).toBe(1);
+    expect(await running.locator('[data-label="overdue"]').count()).toBe(1);
+    expect(await page.locator(`[data-deployment="${COMPLETED}"] [data-label]`).count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, "list-1280.png"), fullPage: true });
+    await running.locator("h2 a").click();
+    await page.waitForURL(`${base}/deployments/${RUNNING}`);
+    expect(await page.locator('[data-field="percent"]').textContent()).toBe("50%");
+    expect(errors).toEqual([]);
+    await page.close();
+
+    const first = await open("/?per_page=2", 390);
+    expect(await first.page.locator("[data-deployment]").count()).toBe(2);
+    expect(await first.page.locator(".pager").first().textContent()).toContain("page 1 of 2");
+    await first.page.screenshot({ path: join(SHOTS, "list-390.png"), fullPage: true });
+    await first.page.locator('.pager a[data-page="2"]').first().click();
+    await first.page.waitForURL(/page=2/);
+    const second = await first.page
+      .locator("[data-deployment]")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-deployment")));
+    expect(second).toHaveLength(1);
+    expect(ids).toContain(second[0]);
+    expect(first.errors).toEqual([]);
+    await first.page.close();
+    const bad = await fetch(`${base}/?page=0`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe("page");
+    expect((await fetch(`${base}/?per_page=abc`)).status).toBe(400);
+  });
+
   it("answers an unknown deployment with 404 and a bad id with 400", async () => {
     expect((await fetch(`${base}/deployments/nope`)).status).toBe(404);
     expect((await fetch(`${base}/v1/deployments/nope/history`)).status).toBe(404);
