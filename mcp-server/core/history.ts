@@ -354,3 +354,15 @@ export function buildHistory(input: HistoryInput): History {
     hold: latest && latest.verdict === "hold" ? latest.advice : null,
   };
 }
+
+/** The history as it stood at `at` (a report for a past time charts only the decisions made by then). */
+export function historyUntil(h: History, at: string): History {
+  const until = Date.parse(at);
+  const before = (p: { at: string }): boolean => Date.parse(p.at) <= until;
+  return {
+    ...h,
+    decisions: h.decisions.filter(before),
+    metrics: h.metrics.map((m) => ({ ...m, points: m.points.filter(before) })),
+    split: h.split.filter(before),
+  };
+}

@@ -16,11 +16,13 @@ export const HISTORY_DECISIONS = 2_000;
 
 /**
  * One deployment's history for the pages and `canary report`: read in one snapshot; the current
- * report is the judge's at "now" (the wall clock, or with the manual clock the latest time seen).
+ * report is the judge's at "now" (the wall clock, or with the manual clock the latest time seen);
+ * callers that already have a report pass `report: false`.
  */
 export function deploymentHistory(
   ctx: OperationContext,
   input: z.infer<typeof deploymentHistoryInput>,
+  opts: { report?: boolean } = {},
 ): { history: History; audit: AuditEntry[] } {
   return ctx.ledger.read(() => {
     const d = getDeployment(ctx.ledger, input.deployment_id);
@@ -31,7 +33,7 @@ export function deploymentHistory(
       decisions: listDecisions(ctx.ledger, d.id, HISTORY_DECISIONS),
       canaryTotals: canaryTotals(ctx.ledger, d.id),
       unitsSeries: UNITS_SERIES,
-      report: reportAt(ctx, d, now).report,
+      report: opts.report === false ? null : reportAt(ctx, d, now).report,
       now,
     });
     return { history, audit: listAudit(ctx.ledger, { deploymentId: d.id, limit: 500 }) };

@@ -11,6 +11,7 @@ import { policyValidateCommand } from "./policy-validate.js";
 import { preflightCommand } from "./preflight.js";
 import { promoteCommand } from "./promote.js";
 import { replayCommand } from "./replay.js";
+import { reportCommand } from "./report.js";
 import { rollbackCommand } from "./rollback.js";
 import { serveCommand } from "./serve.js";
 import { startCommand } from "./start.js";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   ingestCommand,
   compareCommand,
+  reportCommand,
   decideCommand,
   promoteCommand,
   rollbackCommand,

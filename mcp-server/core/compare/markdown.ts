@@ -1,3 +1,5 @@
+import { mermaidSection } from "../charts/mermaid.js";
+import { type History, historyUntil } from "../history.js";
 import type { Report, Row } from "../report.js";
 import { formatTimes } from "./status.js";
 
@@ -74,7 +76,8 @@ function label(row: Row): string {
   return `${row.metric} ${row.statistic}${seg ? ` [${seg}]` : ""}`;
 }
 
-export function reportToMarkdown(report: Report): string {
+/** With `history`, the report gains Mermaid charts of evidence and values over time. */
+export function reportToMarkdown(report: Report, opts: { history?: History } = {}): string {
   const lines: string[] = [];
   lines.push(`### Canary comparison: ${report.deployment_id}, step ${report.step} (${report.percent}%)`);
   lines.push("");
@@ -122,6 +125,8 @@ export function reportToMarkdown(report: Report): string {
     for (const n of report.notes ?? []) lines.push(`- ${n}`);
     for (const r of rowNotes) lines.push(`- ${label(r)}: ${r.note}`);
   }
+  const charts = opts.history ? mermaidSection(historyUntil(opts.history, report.at)) : "";
+  if (charts) lines.push("", charts.trimEnd());
   lines.push("");
   lines.push(
     `inputs sha256 \`${report.inputs_sha256 || "not computed"}\`, policy sha256 \`${report.policy_sha256}\``,

@@ -262,7 +262,8 @@ function ladderChips(h: History): string {
 export function renderDeploymentPage(
   h: History,
   audit: AuditEntry[],
-  opts: { refresh?: boolean; home?: string } = {},
+  /** `standalone`: a file to attach (no refresh, no links back to a server). */
+  opts: { refresh?: boolean; home?: string; standalone?: boolean } = {},
 ): string {
   const d = h.deployment;
   const from = t(d.started_at);
@@ -286,7 +287,7 @@ export function renderDeploymentPage(
 <body>
 ${opts.home ? `<p class="meta"><a href="${esc(opts.home)}">all deployments</a></p>` : ""}
 <h1>${esc(d.deployment_id)} <small>${esc(d.service)}${d.version ? ` ${esc(d.version)}` : ""}</small></h1>
-<p class="meta">as of ${esc(h.as_of)} &middot; started ${esc(d.started_at)}${d.author ? ` by ${esc(d.author)}` : ""}${d.ended_at ? ` &middot; ended ${esc(d.ended_at)}` : ""} &middot; policy <code>${esc(d.policy_sha256.slice(0, 12))}</code> &middot; <a href="/v1/deployments/${encodeURIComponent(d.deployment_id)}/history">history JSON</a></p>
+<p class="meta">as of ${esc(h.as_of)} &middot; started ${esc(d.started_at)}${d.author ? ` by ${esc(d.author)}` : ""}${d.ended_at ? ` &middot; ended ${esc(d.ended_at)}` : ""} &middot; policy <code>${esc(d.policy_sha256.slice(0, 12))}</code>${opts.standalone ? "" : ` &middot; <a href="/v1/deployments/${esc(encodeURIComponent(d.deployment_id))}/history">history JSON</a>`}</p>
 <section class="card ${d.state === "canary" ? "running" : d.state === "completed" ? "ok" : d.state === "rolled_back" ? "bad" : "paused"}">
 <p><b data-field="state">${esc(d.state.replace("_", " "))}</b> at <b data-field="percent">${esc(d.percent)}%</b>, step ${esc(d.step + 1)} of ${esc(d.ladder.length)}</p>
 <p class="ladder">${ladderChips(h)}</p>
