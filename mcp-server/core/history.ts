@@ -123,7 +123,9 @@ export const historySchema = z.object({
       "Units summed over slices (a unit seen in two slices counts twice)",
     ),
   }),
-  report: orNull(reportSchema),
+  report: orNull(reportSchema).describe(
+    "The report the latest decision was made on (its numbers are the reasons' numbers); before any decision, the judge's report now",
+  ),
   hold: orNull(holdAdviceSchema),
 });
 export type History = z.infer<typeof historySchema>;
@@ -193,7 +195,7 @@ function asOwnRate(row: Row, v: number | null | undefined): number | null {
 }
 
 export function lookLabel(
-  d: HistoryInput["deployment"],
+  d: Pick<HistoryInput["deployment"], "state" | "step" | "percent" | "policy">,
   latest: Pick<HistoryDecision, "id" | "step" | "next_check_at" | "verdict"> | undefined,
   now: number,
 ): History["look"] {

@@ -15,9 +15,9 @@ export const deploymentHistoryInput = z.strictObject({ deployment_id: deployment
 export const HISTORY_DECISIONS = 2_000;
 
 /**
- * One deployment's history for the pages and `canary report`: read in one snapshot; the current
- * report is the judge's at "now" (the wall clock, or with the manual clock the latest time seen);
- * callers that already have a report pass `report: false`.
+ * One deployment's history for the pages and `canary report`, read in one snapshot. "Now" for the
+ * labels is the wall clock, or with the manual clock the latest time seen; callers that already
+ * have a report pass `report: false`.
  */
 export function deploymentHistory(
   ctx: OperationContext,
@@ -27,13 +27,16 @@ export function deploymentHistory(
   return ctx.ledger.read(() => {
     const d = getDeployment(ctx.ledger, input.deployment_id);
     const now = ctx.clock.mode === "real" ? ctx.clock.now() : latestSeen(ctx, d);
+    const decisions = listDecisions(ctx.ledger, d.id, HISTORY_DECISIONS);
     const history = buildHistory({
       deployment: d,
       transitions: listTransitions(ctx.ledger, d.id),
-      decisions: listDecisions(ctx.ledger, d.id, HISTORY_DECISIONS),
+      decisions,
       canaryTotals: canaryTotals(ctx.ledger, d.id),
       unitsSeries: UNITS_SERIES,
-      report: opts.report === false ? null : reportAt(ctx, d, now).report,
+      // The report the latest decision was made on, so the table's numbers are the reasons' numbers;
+      // before any decision, the judge's report now.
+      report: opts.report === false ? null : (decisions.at(-1)?.report ?? reportAt(ctx, d, now).report),
       now,
     });
     return { history, audit: listAudit(ctx.ledger, { deploymentId: d.id, limit: 500 }) };

@@ -7,6 +7,7 @@ import {
   formatNumber,
   formatRate,
   formatRelative,
+  shownValues,
 } from "../../core/decide/format.js";
 import type { History, HistoryMetric } from "../../core/history.js";
 import type { Row } from "../../core/report.js";
@@ -118,7 +119,8 @@ function evidenceChart(h: History, m: HistoryMetric, i: number, from: number, to
     from,
     to,
     scale: "log",
-    format: (v) => (v >= 1 ? formatEvidence(v) : `${Number(v.toPrecision(1))}x`),
+    // Axis labels name the power of ten past 10,000 (formatEvidence stops at "past a million").
+    format: (v) => (v >= 1e4 ? `1e${Math.round(Math.log10(v))}x` : formatEvidence(v)),
     series: [
       {
         name: "evidence of harm (rollback at threshold)",
@@ -170,15 +172,15 @@ function splitChart(h: History, from: number, to: number): string {
   });
 }
 
+const isRate = (row: Row): boolean =>
+  row.statistic === "rate" ||
+  row.statistic === "complement_rate" ||
+  row.statistic.startsWith("segment_error_rate_");
+
 function reportValue(row: Row, side: "canary" | "control"): string {
-  const v = row[side].value;
+  const v = shownValues(row)[side];
   if (v === null) return "n/a";
-  const own = row.statistic === "complement_rate" ? 1 - v : v;
-  return row.statistic === "rate" ||
-    row.statistic === "complement_rate" ||
-    row.statistic.startsWith("segment_error_rate_")
-    ? formatRate(own)
-    : formatNumber(own);
+  return isRate(row) ? formatRate(v) : formatNumber(v);
 }
 
 function reportTable(h: History): string {
@@ -193,9 +195,10 @@ function reportTable(h: History): string {
             .join(", ")
         : "";
       const stat = row.statistic === "complement_rate" ? "rate (higher is better)" : row.statistic;
+      const rel = shownValues(row).rel;
       const diff =
-        row.rel_diff !== null && Number.isFinite(row.rel_diff)
-          ? formatRelative(row.rel_diff)
+        rel !== null && Number.isFinite(rel) && (row.interval_scale === "relative" || isRate(row))
+          ? formatRelative(rel)
           : row.abs_diff !== null
             ? formatNumber(row.abs_diff)
             : "n/a";
@@ -309,7 +312,7 @@ ${metricCharts || "<p>No decisions yet: the charts fill in as decisions are made
 ${splitChart(h, from, to)}
 <h2>Exposure so far</h2>
 ${exposure(h)}
-<h2>Current report <small>(worst first)</small></h2>
+<h2>${latest ? `Report of decision #${esc(latest.decision_id)}` : "Current report"} <small>(worst first)</small></h2>
 ${reportTable(h)}
 <h2>Audit trail</h2>
 ${auditTable(audit)}
