@@ -214,5 +214,6 @@ describe("deployment pages (real server, real ledger, real Chromium)", () => {
     expect((await fetch(`${base}/deployments/nope`)).status).toBe(404);
     expect((await fetch(`${base}/v1/deployments/nope/history`)).status).toBe(404);
     expect((await fetch(`${base}/deployments/${encodeURIComponent("<x>")}`)).status).toBe(400);
+    expect((await fetch(`${base}/v1/deployments/${encodeURIComponent("<x>")}/history`)).status).toBe(400);
   });
 });

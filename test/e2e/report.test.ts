@@ -98,6 +98,11 @@ describe("reports for CI and chat (built CLI, real ledger, real mermaid in Chrom
     const md = runCli(["report", RUNNING, "--ledger", ledger], { env });
     expect(md.code).toBe(0);
     expect(mermaidBlocks(md.stdout)).toHaveLength(4);
+    const mdFile = join(dir, "report.md");
+    expect(runCli(["report", RUNNING, "--md", mdFile, "--ledger", ledger], { env }).code).toBe(0);
+    expect(readFileSync(mdFile, "utf8")).toBe(md.stdout.slice(0, -1));
+    const json = runCli(["report", RUNNING, "--json", "--ledger", ledger], { env });
+    expect((JSON.parse(json.stdout) as { look: { stale: boolean } }).look.stale).toBe(true);
     const r = runCli(["report", ROLLED_BACK, "--html", html, "--ledger", ledger], { env });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("wrote ");

@@ -15,7 +15,9 @@ export const serveCommand: Command = {
   GET  /v1/deployments/ID            one deployment's status
   GET  /v1/deployments/ID/routing    {deployment_id, state, percent, seed, population}, ETag / 304
   GET  /v1/deployments/ID/assign?unit=U[&attr.key=value]   {cohort, bucket, percent}
-  GET  /                             the status page
+  GET  /v1/deployments/ID/history    the numbers behind the deployment page's charts
+  GET  /                             the status list (?page=N, ?per_page=N up to 200)
+  GET  /deployments/ID               one deployment: timeline, charts, report, audit trail
 
 Binds 127.0.0.1 unless --host says otherwise (default port 8787). Tokens: --tokens FILE or
 CANARY_TOKENS, a JSON object mapping each token to the actor it acts as. Without tokens the
