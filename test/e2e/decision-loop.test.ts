@@ -335,7 +335,6 @@ describe("the decision loop end to end (SDK client, stdio, manual clock)", () =>
     const m = md.contents[0];
     expect(m?.mimeType).toBe("text/markdown");
     expect(m && "text" in m && m.text).toMatch(/error_rate/);
-    expect(m && "text" in m && m.text).toMatch(/```mermaid\nxychart-beta\n/);
   });
 
   it("refuses time going backwards and `at` on a real-clock ledger writer", async () => {

@@ -38,6 +38,7 @@ export function formatTimes(e: number): string {
   if (e >= 1e6) return ">1,000,000x";
   if (e >= 100) return `${Math.round(e)}x`;
   if (e >= 10) return `${e.toFixed(1)}x`;
+  if (e > 0 && e < 0.01) return `${Number(e.toPrecision(1))}x`;
   return `${e.toFixed(2)}x`;
 }
 

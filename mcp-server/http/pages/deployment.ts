@@ -308,10 +308,8 @@ ${rollback ? `<p data-field="rollback"><b>Rolled back</b> by ${esc(rollback.acto
 ${renderTimeline(h)}
 <h2>Guardrails over time</h2>
 ${metricCharts || "<p>No decisions yet: the charts fill in as decisions are made.</p>"}
-<h2>Traffic split</h2>
-${splitChart(h, from, to)}
-<h2>Exposure so far</h2>
-${exposure(h)}
+<h2>Traffic split and exposure</h2>
+<div class="grid2">${splitChart(h, from, to)}<section class="chart" data-field="exposure"><div class="caption">Exposure so far</div>${exposure(h)}</section></div>
 <h2>${latest ? `Report of decision #${esc(latest.decision_id)}` : "Current report"} <small>(worst first)</small></h2>
 ${reportTable(h)}
 <h2>Audit trail</h2>

@@ -23,7 +23,7 @@ ul{margin:.3rem 0 .2rem 1.2rem;padding:0} code{font-size:.8rem;background:var(--
 table{border-collapse:collapse;font-size:.85rem;width:100%} th,td{text-align:left;padding:.25rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 .scroll{overflow-x:auto} .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:.8rem}
 .chart{margin:0;background:var(--card);border-radius:6px;padding:.5rem .6rem}
-.chart figcaption{font-weight:600;font-size:.9rem;margin-bottom:.2rem} .chart svg{width:100%;height:auto;display:block}
+.chart figcaption,.chart .caption{font-weight:600;font-size:.9rem;margin-bottom:.2rem} .chart svg{width:100%;height:auto;display:block}
 .chart text{fill:var(--muted);font-size:13px} .chart .lane{fill:var(--fg)} [data-chart=timeline] text{font-size:11px}
 .chart .grid{stroke:var(--line);stroke-width:1} .chart .frame{fill:none;stroke:var(--line)} .chart .mark{stroke:var(--muted);stroke-dasharray:2 3}
 .chart .line{fill:none;stroke-width:2} .chart .dashed{stroke-dasharray:6 4} .chart .ref{stroke-width:1.5;stroke-dasharray:4 3}
