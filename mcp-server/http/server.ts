@@ -15,10 +15,13 @@ import { auditHead } from "../ledger/audit.js";
 import { listDeployments } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
 import type { OperationContext } from "../operations/context.js";
+import { deploymentCards, deploymentCardsInput } from "../operations/deployment-cards.js";
+import { deploymentHistory } from "../operations/deployment-history.js";
 import { deploymentStatus, listDeploymentSummaries } from "../operations/deployment-status.js";
 import type { PolicyFiles } from "../operations/policy-files.js";
 import { hostOfHeader, hostOfOrigin } from "./hosts.js";
 import { type RequestDurations, renderMetrics } from "./metrics.js";
+import { renderDeploymentPage } from "./pages/deployment.js";
 import { RoutingView } from "./routing-view.js";
 import { renderStatusPage } from "./status-page.js";
 import { parseTarget } from "./target.js";
@@ -243,17 +246,42 @@ export function createHttpServer(options: HttpOptions): Server {
     {
       method: "GET",
       path: [],
-      handle: ({ res }) => {
-        const page = ctx.ledger.read(() => {
-          const list = listDeployments(ctx.ledger, { limit: 50 });
-          return renderStatusPage(
-            list.map((d) => deploymentStatus(ctx, { deployment_id: d.id })),
-            auditHead(ctx.ledger),
-            new Date(),
-          );
+      handle: ({ res, query }) => {
+        const page = deploymentCardsInput.safeParse({
+          page: query.get("page") ?? undefined,
+          per_page: query.get("per_page") ?? undefined,
         });
-        send(res, 200, page);
+        if (!page.success)
+          return problem(
+            res,
+            400,
+            page.error.issues[0]?.message ?? "bad page",
+            String(page.error.issues[0]?.path[0]),
+          );
+        send(
+          res,
+          200,
+          ctx.ledger.read(() => renderStatusPage(deploymentCards(ctx, page.data), new Date())),
+        );
       },
+    },
+    {
+      method: "GET",
+      path: ["deployments", ":id"],
+      handle: ({ res, id }) => {
+        const { history, audit } = ctx.ledger.read(() => deploymentHistory(ctx, { deployment_id: id }));
+        send(res, 200, renderDeploymentPage(history, audit, { refresh: true, home: "/" }));
+      },
+    },
+    {
+      method: "GET",
+      path: ["v1", "deployments", ":id", "history"],
+      handle: ({ res, id }) =>
+        send(
+          res,
+          200,
+          ctx.ledger.read(() => deploymentHistory(ctx, { deployment_id: id }).history),
+        ),
     },
     {
       method: "GET",

@@ -22,7 +22,7 @@ export interface DeploymentRecord {
   started_by: string;
 }
 
-interface DeploymentRow extends Omit<DeploymentRecord, "policy"> {
+export interface DeploymentRow extends Omit<DeploymentRecord, "policy"> {
   policy_json: string;
 }
 
@@ -59,7 +59,7 @@ function editedPolicy(id: string, why: string): IntegrityError {
   );
 }
 
-function toRecord(row: DeploymentRow): DeploymentRecord {
+export function toDeploymentRecord(row: DeploymentRow): DeploymentRecord {
   const { policy_json: _, ...rest } = row;
   return { ...rest, policy: storedPolicy(row) };
 }
@@ -80,7 +80,7 @@ export function storedPolicyHashes(
 export function findDeployment(ledger: Ledger, id: string): DeploymentRecord | undefined {
   const db = sqlOf(ledger);
   const row = db.prepare("SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
-  return row ? toRecord(row) : undefined;
+  return row ? toDeploymentRecord(row) : undefined;
 }
 
 /** Unknown ids are the caller's input to fix (exit 2), not a refusal. */
@@ -109,7 +109,7 @@ export function listDeployments(
           "SELECT * FROM deployments ORDER BY (state IN ('canary','paused')) DESC, last_event_at DESC, id LIMIT ?",
         )
   ).all(opts.limit ?? 100) as DeploymentRow[];
-  return rows.map(toRecord);
+  return rows.map(toDeploymentRecord);
 }
 
 /** Every deployment still in canary or paused, by id: loops must cover all of them, never a page. */
@@ -136,7 +136,7 @@ export function latestDeploymentOfService(ledger: Ledger, service: string): Depl
       "SELECT * FROM deployments WHERE service = ? ORDER BY last_event_at DESC, created_at DESC, id LIMIT 1",
     )
     .get(service) as DeploymentRow | undefined;
-  return row ? toRecord(row) : undefined;
+  return row ? toDeploymentRecord(row) : undefined;
 }
 
 export function insertDeployment(ledger: Ledger, d: DeploymentRecord): void {

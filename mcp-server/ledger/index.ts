@@ -3,6 +3,7 @@ export * from "./busy.js";
 export * from "./decisions.js";
 export * from "./deployments.js";
 export * from "./errors.js";
+export * from "./history.js";
 export * from "./leases.js";
 export * from "./metrics.js";
 export * from "./open.js";

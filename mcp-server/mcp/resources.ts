@@ -4,6 +4,7 @@ import { reportToMarkdown } from "../core/compare/markdown.js";
 import { listDeployments } from "../ledger/deployments.js";
 import { compareMetricsReport } from "../operations/compare-metrics.js";
 import type { OperationContext } from "../operations/context.js";
+import { deploymentHistory } from "../operations/deployment-history.js";
 import { deploymentStatus } from "../operations/deployment-status.js";
 
 // Context for clients that read rather than call: each deployment's status and its latest
@@ -57,7 +58,8 @@ export function registerResources(server: McpServer, ctx: OperationContext): voi
     new ResourceTemplate("canary://deployments/{id}/report.md", { list: undefined }),
     {
       title: "Comparison report (Markdown)",
-      description: "The current report rendered for people",
+      description:
+        "The current report rendered for people, with Mermaid charts of evidence and values over time",
       mimeType: "text/markdown",
     },
     (uri, variables) => ({
@@ -65,7 +67,9 @@ export function registerResources(server: McpServer, ctx: OperationContext): voi
         {
           uri: uri.href,
           mimeType: "text/markdown",
-          text: reportToMarkdown(compareMetricsReport(ctx, { deployment_id: idOf(variables) })),
+          text: reportToMarkdown(compareMetricsReport(ctx, { deployment_id: idOf(variables) }), {
+            history: deploymentHistory(ctx, { deployment_id: idOf(variables) }, { report: false }).history,
+          }),
         },
       ],
     }),

@@ -79,7 +79,9 @@ the bad release's report and the verified audit trail.`,
             : result.final_state === "rolled_back"
               ? "red"
               : "yellow";
-        say(`${paint(color, result.final_state)} at ${result.final_percent}% after ${result.looks} looks`);
+        say(
+          `${paint(color, result.final_state)} at ${result.final_percent}% after ${result.looks} looks${rows.length < result.looks ? ` (the ${rows.length} where something changed are listed)` : ""}`,
+        );
         runs.push(result);
       }
       const bad = runs[1]!;

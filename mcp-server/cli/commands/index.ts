@@ -117,4 +117,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "list the metrics, labels and label values a Prometheus has for a service",
     load: async () => (await import("./source.js")).sourceExploreCommand,
   },
+  {
+    name: "report",
+    summary: "a deployment's report with charts: Markdown for CI and chat, a self-contained HTML page",
+    load: async () => (await import("./report.js")).reportCommand,
+  },
 ];

@@ -28,7 +28,9 @@ export const serveCommand: Command = {
   GET  /healthz                      alive
   GET  /readyz                       ready, and whether this process's controller leads
   GET  /metrics                      the controller's own state (Prometheus text format)
-  GET  /                             the status page
+  GET  /v1/deployments/ID/history    the numbers behind the deployment page's charts
+  GET  /                             the status list (?page=N, ?per_page=N up to 200)
+  GET  /deployments/ID               one deployment: timeline, charts, report, audit trail
 
 Binds 127.0.0.1 unless --host says otherwise (default port 8787). Tokens: --tokens FILE or
 CANARY_TOKENS, a JSON object mapping each token to its actor (an operator) or to

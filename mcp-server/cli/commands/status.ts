@@ -51,13 +51,13 @@ ${COMMON_HELP}`,
       const color = s.state === "rolled_back" ? "red" : s.state === "completed" ? "green" : "yellow";
       const lines = [
         `${paint("bold", s.deployment_id)}  ${s.service}${s.version ? ` ${s.version}` : ""}  ${paint(color, s.state)}`,
-        `step ${s.step} of ${s.ladder.length - 1}: ${s.percent}% canary   ladder ${s.ladder.map((r) => `${r.percent}%`).join(" > ")}`,
+        `step ${s.step + 1} of ${s.ladder.length}: ${s.percent}% canary   ladder ${s.ladder.map((r) => `${r.percent}%`).join(" > ")}`,
         `step started ${s.step_started_at}${s.window_ends_at ? `, window ends ${s.window_ends_at}` : ""}`,
       ];
       if (s.latest_decision) {
         const d = s.latest_decision;
         lines.push(
-          `latest decision #${d.decision_id}: ${d.verdict} (step ${d.step}, ${d.decided_at}${d.fresh ? "" : ", stale"})`,
+          `latest decision #${d.decision_id}: ${d.verdict} (step ${d.step + 1}, ${d.decided_at}${d.fresh || s.state === "completed" || s.state === "rolled_back" ? "" : ", stale"})`,
         );
         for (const r of d.reasons) lines.push(`  - ${r}`);
       } else lines.push("no decision yet");

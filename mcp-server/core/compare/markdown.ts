@@ -1,3 +1,6 @@
+import { mermaidSection } from "../charts/mermaid.js";
+import { formatRelative, shownValues } from "../decide/format.js";
+import { type History, historyUntil } from "../history.js";
 import type { Report, Row } from "../report.js";
 import { formatTimes } from "./status.js";
 
@@ -31,18 +34,28 @@ function count(n: number): string {
 
 function value(row: Row, side: "canary" | "control"): string {
   const c = row[side];
-  if (c.value === null) return `n/a (${count(c.count)})`;
+  const shown = shownValues(row)[side];
+  if (shown === null) return `n/a (${count(c.count)})`;
   if (isRateStatistic(row.statistic)) {
-    return c.events !== undefined
-      ? `${percent(c.value)} (${count(c.events)}/${count(c.count)})`
-      : `${percent(c.value)} (${count(c.count)})`;
+    // A complement row counts the events themselves (hits), matching the rate shown.
+    const events =
+      c.events === undefined
+        ? undefined
+        : row.statistic === "complement_rate"
+          ? c.count - c.events
+          : c.events;
+    return events !== undefined
+      ? `${percent(shown)} (${count(events)}/${count(c.count)})`
+      : `${percent(shown)} (${count(c.count)})`;
   }
-  return `${significant(c.value)} (n=${count(c.count)})`;
+  return `${significant(shown)} (n=${count(c.count)})`;
 }
 
+/** Same rounding as the reasons (formatRelative), so a row reads the same in both. */
 function difference(row: Row): string {
   if (row.interval_scale === "relative" || isRateStatistic(row.statistic)) {
-    return row.rel_diff === null ? "n/a" : signed(percent(row.rel_diff), row.rel_diff);
+    const rel = shownValues(row).rel;
+    return rel === null || !Number.isFinite(rel) ? "n/a" : formatRelative(rel);
   }
   return row.abs_diff === null ? "n/a" : signed(significant(row.abs_diff), row.abs_diff);
 }
@@ -54,7 +67,8 @@ function bound(v: number | null, scale: Row["interval_scale"], side: "low" | "hi
 
 function interval(row: Row): string {
   if (row.ci_low === null && row.ci_high === null) return "";
-  return `[${bound(row.ci_low, row.interval_scale, "low")}, ${bound(row.ci_high, row.interval_scale, "high")}]`;
+  const text = `[${bound(row.ci_low, row.interval_scale, "low")}, ${bound(row.ci_high, row.interval_scale, "high")}]`;
+  return row.statistic === "complement_rate" ? `${text} of 1 - rate` : text;
 }
 
 function segmentText(row: Row): string {
@@ -74,9 +88,10 @@ function label(row: Row): string {
   return `${row.metric} ${row.statistic}${seg ? ` [${seg}]` : ""}`;
 }
 
-export function reportToMarkdown(report: Report): string {
+/** With `history`, the report gains Mermaid charts of evidence and values over time. */
+export function reportToMarkdown(report: Report, opts: { history?: History } = {}): string {
   const lines: string[] = [];
-  lines.push(`### Canary comparison: ${report.deployment_id}, step ${report.step} (${report.percent}%)`);
+  lines.push(`### Canary comparison: ${report.deployment_id}, step ${report.step + 1} (${report.percent}%)`);
   lines.push("");
   lines.push(
     `Window ${report.window.from} to ${report.window.to} (${report.window_elapsed ? "window elapsed" : "window open"}); step started ${report.step_started_at}; state ${report.state}; as of ${report.at}`,
@@ -95,7 +110,7 @@ export function reportToMarkdown(report: Report): string {
     const cells = [
       status,
       row.metric,
-      row.statistic,
+      row.statistic === "complement_rate" ? "rate (higher is better)" : row.statistic,
       segmentText(row),
       value(row, "canary"),
       value(row, "control"),
@@ -122,6 +137,8 @@ export function reportToMarkdown(report: Report): string {
     for (const n of report.notes ?? []) lines.push(`- ${n}`);
     for (const r of rowNotes) lines.push(`- ${label(r)}: ${r.note}`);
   }
+  const charts = opts.history ? mermaidSection(historyUntil(opts.history, report.at)) : "";
+  if (charts) lines.push("", charts.trimEnd());
   lines.push("");
   lines.push(
     `inputs sha256 \`${report.inputs_sha256 || "not computed"}\`, policy sha256 \`${report.policy_sha256}\``,

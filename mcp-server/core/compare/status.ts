@@ -34,9 +34,11 @@ export function rowStatus(i: StatusInputs): RowStatus {
 
 /** "340x" style numbers for notes. */
 export function formatTimes(e: number): string {
-  if (e >= 1e6) return `${e.toExponential(1)}x`;
+  // Past a million only "past a million" matters (a proven margin can reach 1e+299).
+  if (e >= 1e6) return ">1,000,000x";
   if (e >= 100) return `${Math.round(e)}x`;
   if (e >= 10) return `${e.toFixed(1)}x`;
+  if (e > 0 && e < 0.01) return `${Number(e.toPrecision(1))}x`;
   return `${e.toFixed(2)}x`;
 }
 

@@ -25,12 +25,17 @@ export function formatCount(value: number): string {
   return Math.round(value).toLocaleString("en-US");
 }
 
-/** An e-value as evidence: "3.1x", "340x", "2.4e+6x". */
+/**
+ * An e-value as evidence: "0.03x", "3.1x", "340x", "12,000x"; past a million it only matters that
+ * it is past a million (a proven margin can reach 1e+299, which reads as noise).
+ */
 export function formatEvidence(value: number): string {
-  if (!Number.isFinite(value)) return value > 0 ? "infinite" : "0x";
+  if (Number.isNaN(value)) return "n/a";
+  if (value >= 1e6) return ">1,000,000x";
+  if (value <= 0) return "0x";
+  if (value < 0.1) return `${Number(value.toPrecision(1))}x`;
   if (value < 10) return `${Number(value.toFixed(1))}x`;
-  if (value < 1e5) return `${Math.round(value).toLocaleString("en-US")}x`;
-  return `${value.toExponential(1)}x`;
+  return `${Math.round(value).toLocaleString("en-US")}x`;
 }
 
 /** A relative difference as a signed percent: "+61%", "-4.2%". */
@@ -53,18 +58,30 @@ export function formatSegment(segment: Record<string, string>): string {
     .join(", ");
 }
 
-/** The row's canary and control values: "canary 0.82% vs control 0.51%". */
+/**
+ * A row's values as people name them: a ratio judged on its complement (a cache hit rate, where
+ * fewer hits is the harm) is shown as the rate itself, with the difference of those rates, so a
+ * hit rate reads 84.4%, never "complement_rate 15.6%".
+ */
+export function shownValues(row: Row): { canary: number | null; control: number | null; rel: number | null } {
+  if (row.statistic !== "complement_rate")
+    return { canary: row.canary.value, control: row.control.value, rel: row.rel_diff };
+  const canary = row.canary.value === null ? null : 1 - row.canary.value;
+  const control = row.control.value === null ? null : 1 - row.control.value;
+  const rel = canary !== null && control !== null && control > 0 ? (canary - control) / control : null;
+  return { canary, control, rel };
+}
+
+/** The row's canary and control values: "canary 0.82% vs control 0.51% (+61%)". */
 export function formatValues(row: Row, isRate: boolean): string {
   const show = (v: number | null): string => (v === null ? "n/a" : isRate ? formatRate(v) : formatNumber(v));
   const label =
-    row.statistic === "rate" || row.statistic === "mean"
+    row.statistic === "rate" || row.statistic === "mean" || row.statistic === "complement_rate"
       ? ""
-      : row.statistic === "complement_rate"
-        ? " (1 - rate)"
-        : ` ${row.statistic}`;
-  const diff =
-    row.rel_diff !== null && Number.isFinite(row.rel_diff) ? ` (${formatRelative(row.rel_diff)})` : "";
-  return `canary${label} ${show(row.canary.value)} vs control ${show(row.control.value)}${diff}`;
+      : ` ${row.statistic}`;
+  const v = shownValues(row);
+  const diff = v.rel !== null && Number.isFinite(v.rel) ? ` (${formatRelative(v.rel)})` : "";
+  return `canary${label} ${show(v.canary)} vs control ${show(v.control)}${diff}`;
 }
 
 /** "the difference lies in -20%..+90%" from the row's anytime-valid interval, when it has one. */
