@@ -1,4 +1,5 @@
 import { ALL_JUDGES } from "./judges/index.js";
+import { ORACLE } from "./targets.js";
 import { FAMILY_TITLES, type Family, SCENARIOS } from "./scenarios.js";
 import type { CellSummary } from "./summary.js";
 import type { TargetCheck } from "./targets.js";
@@ -38,7 +39,31 @@ function aaRow(s: CellSummary): string {
   ].join(" | ");
 }
 
-function regressionRow(s: CellSummary): string {
+/** The oracle's cell for the same scenario, traffic and cadence, if it ran. */
+function oracleOf(s: CellSummary, all: readonly CellSummary[]): CellSummary | undefined {
+  return all.find(
+    (o) =>
+      o.judge === ORACLE &&
+      o.scenario === s.scenario &&
+      o.rps === s.rps &&
+      o.lookEveryMinutes === s.lookEveryMinutes,
+  );
+}
+
+const ratio = (x: number, limit: number): string =>
+  Number.isFinite(x) && limit > 0 ? `${(x / limit).toFixed(2)}x` : "-";
+
+/** Median and p90 minutes and mean canary requests, each over the oracle's. */
+export function againstOracle(s: CellSummary, oracle: CellSummary | undefined): string {
+  if (!oracle || s.judge === ORACLE) return "-";
+  const t = s.minutesToRollback;
+  const o = oracle.minutesToRollback;
+  const median = t && o ? ratio(t.median, o.median) : "-";
+  const p90 = t && o ? ratio(t.p90, o.p90) : "-";
+  return `${median} / ${p90} / ${ratio(s.blastRadius.meanRequests, oracle.blastRadius.meanRequests)}`;
+}
+
+function regressionRow(s: CellSummary, all: readonly CellSummary[]): string {
   const t = s.minutesToRollback;
   return [
     s.scenario,
@@ -49,6 +74,7 @@ function regressionRow(s: CellSummary): string {
     pctCi(s.detectionRate, s.detectionCi),
     pct(s.rollbacksBeforeOnset / Math.max(1, s.replicates)),
     t ? `${t.median.toFixed(0)} / ${t.p90.toFixed(0)}` : "-",
+    againstOracle(s, oracleOf(s, all)),
     pct(s.rollbackAtFirstLookRate),
     stageText(s),
     pct(s.detectionBefore25Rate),
@@ -81,6 +107,7 @@ const REGRESSION_HEADER = [
   "detected [95% CI]",
   "rolled back before onset",
   "minutes to rollback median / p90",
+  "vs oracle: median / p90 / requests",
   "at first look",
   "detections at 1/5/25/50%",
   "before 25%",
@@ -101,17 +128,20 @@ export function renderTables(summaries: readonly CellSummary[]): string {
   const out: string[] = [];
   const families = [...new Set(SCENARIOS.map((s) => s.family))] as Family[];
   for (const family of families) {
-    const rows = summaries.filter((s) => s.family === family);
+    // The oracle knows an error ratio; elsewhere it has nothing to know.
+    const rows = summaries.filter(
+      (s) => s.family === family && (s.judge !== ORACLE || family === "error-regression"),
+    );
     if (rows.length === 0) continue;
     const aa = rows[0]!.aa;
     out.push(`### ${FAMILY_TITLES[family]}`);
     out.push("");
-    out.push(table(aa ? AA_HEADER : REGRESSION_HEADER, rows.map(aa ? aaRow : regressionRow)));
+    out.push(table(aa ? AA_HEADER : REGRESSION_HEADER, rows.map((r) => (aa ? aaRow(r) : regressionRow(r, rows)))));
     if (!aa) {
       out.push("");
       out.push(
         family === "error-regression"
-          ? "Bad canary requests are canary errors served from the onset until rollback (or completion, or the horizon)."
+          ? "Bad canary requests are canary errors served from the onset until rollback (or completion, or the horizon). The oracle is the SPRT that knows the true ratio and its onset, on the same draws: the limit no judge for unknown effects can beat; vs oracle gives each judge's figures over its."
           : "Bad canary requests are canary requests slower than the baseline p99 bucket bound, from the onset until rollback (or completion, or the horizon).",
       );
     }

@@ -11,6 +11,7 @@ export interface TargetCheck {
 }
 
 export const OURS = "ours";
+export const ORACLE = "oracle";
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const ci = (s: CellSummary): string => `[${pct(s.rollbackCi[0])}, ${pct(s.rollbackCi[1])}]`;
@@ -154,7 +155,55 @@ export function checkTargets(all: readonly CellSummary[]): TargetCheck[] {
           : "no tail row reported",
     ),
   );
-  const blast = cells(all, (s) => s.scenario === "err-x2" && s.rps === 100);
+  const x2 = cells(all, (s) => s.scenario === "err-x2" && s.rps === 100);
+  const oracleMedian = (s: CellSummary): number | undefined =>
+    all.find(
+      (o) =>
+        o.judge === ORACLE &&
+        o.scenario === s.scenario &&
+        o.rps === s.rps &&
+        o.lookEveryMinutes === s.lookEveryMinutes,
+    )?.minutesToRollback?.median;
+  const againstOracle = (s: CellSummary): string => {
+    const o = oracleMedian(s);
+    const m = s.minutesToRollback?.median;
+    if (o === undefined) return "oracle not run";
+    return `median ${m?.toFixed(0) ?? "-"} min vs oracle ${o.toFixed(0)} (${m === undefined ? "-" : (m / o).toFixed(2)}x), detected ${pct(s.detectionRate)}`;
+  };
+  for (const [looks, factor] of [
+    [1, 1.2],
+    [15, 1],
+  ] as const) {
+    out.push(
+      check(
+        `Round 2: error x2 at 100 rps, ${looks}-minute looks: median at most ${factor === 1 ? "the oracle's" : `${factor}x the oracle's`}`,
+        x2.filter((s) => s.lookEveryMinutes === looks),
+        (s) => {
+          const o = oracleMedian(s);
+          const m = s.minutesToRollback?.median;
+          return o !== undefined && m !== undefined && s.detectionRate >= 0.95 && m <= factor * o;
+        },
+        againstOracle,
+      ),
+    );
+  }
+  out.push(
+    check(
+      "Round 2: error x5 at 100 rps, 1-minute looks: median at most 4 min",
+      cells(all, (s) => s.scenario === "err-x5" && s.rps === 100 && s.lookEveryMinutes === 1),
+      (s) => (s.minutesToRollback?.median ?? Number.POSITIVE_INFINITY) <= 4,
+      (s) => `${againstOracle(s)}`,
+    ),
+  );
+  out.push(
+    check(
+      "Round 2: error x1.5 at 100 rps: >= 95% rolled back before the 25% stage",
+      cells(all, (s) => s.scenario === "err-x1.5" && s.rps === 100),
+      (s) => s.detectionBefore25Rate >= 0.95,
+      (s) => `${pct(s.detectionBefore25Rate)} before 25% (detected ${pct(s.detectionRate)})`,
+    ),
+  );
+  const blast = x2;
   out.push(
     check(
       "Blast radius at x2, 100 rps: at most 1/5 of the Kayenta-style judge's canary requests",
