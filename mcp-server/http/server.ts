@@ -11,8 +11,6 @@ import type { ControllerStats } from "../controller/controller.js";
 import { classifyError, InvalidInputError, NotFoundError } from "../core/errors.js";
 import { ID_PATTERN } from "../core/ids.js";
 import { authFor, integrationRoute, isIntegrationPath } from "../integrations/routes.js";
-import { auditHead } from "../ledger/audit.js";
-import { listDeployments } from "../ledger/deployments.js";
 import { createServer as createMcpServer } from "../mcp/server.js";
 import type { OperationContext } from "../operations/context.js";
 import { deploymentCards, deploymentCardsInput } from "../operations/deployment-cards.js";

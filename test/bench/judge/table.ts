@@ -1,8 +1,8 @@
 import { ALL_JUDGES } from "./judges/index.js";
-import { ORACLE } from "./targets.js";
 import { FAMILY_TITLES, type Family, SCENARIOS } from "./scenarios.js";
 import type { CellSummary } from "./summary.js";
 import type { TargetCheck } from "./targets.js";
+import { ORACLE } from "./targets.js";
 
 // Markdown tables, one per scenario family, judges side by side on each (scenario, traffic, looks).
 
@@ -136,7 +136,12 @@ export function renderTables(summaries: readonly CellSummary[]): string {
     const aa = rows[0]!.aa;
     out.push(`### ${FAMILY_TITLES[family]}`);
     out.push("");
-    out.push(table(aa ? AA_HEADER : REGRESSION_HEADER, rows.map((r) => (aa ? aaRow(r) : regressionRow(r, rows)))));
+    out.push(
+      table(
+        aa ? AA_HEADER : REGRESSION_HEADER,
+        rows.map((r) => (aa ? aaRow(r) : regressionRow(r, rows))),
+      ),
+    );
     if (!aa) {
       out.push("");
       out.push(
