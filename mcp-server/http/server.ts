@@ -17,6 +17,7 @@ import { deploymentCards, deploymentCardsInput } from "../operations/deployment-
 import { deploymentHistory } from "../operations/deployment-history.js";
 import { deploymentStatus, listDeploymentSummaries } from "../operations/deployment-status.js";
 import type { PolicyFiles } from "../operations/policy-files.js";
+import { httpStatusOf, readJsonBody } from "./answers.js";
 import { hostOfHeader, hostOfOrigin } from "./hosts.js";
 import { type RequestDurations, renderMetrics } from "./metrics.js";
 import { renderDeploymentPage } from "./pages/deployment.js";
@@ -118,16 +119,7 @@ function failure(res: ServerResponse, error: unknown): void {
     return;
   }
   const c = classifyError(error);
-  const [status, headers]: [number, Record<string, string>] =
-    c.kind === "not_found"
-      ? [404, {}]
-      : c.kind === "invalid_input"
-        ? [c.field === "body" && /over \d+ bytes/.test(c.message) ? 413 : 400, {}]
-        : c.kind === "refused"
-          ? [c.field === "role" ? 403 : 409, {}]
-          : c.kind === "busy"
-            ? [503, { "retry-after": "1" }]
-            : [500, {}];
+  const [status, headers] = httpStatusOf(c);
   if (c.kind === "internal") {
     // Unexpected failures are logged here, never sent (they may carry internals).
     process.stderr.write(`canary serve: internal error: ${c.message}\n`);
@@ -135,24 +127,6 @@ function failure(res: ServerResponse, error: unknown): void {
     return;
   }
   problem(res, status, c.message, c.kind === "busy" || c.kind === "integrity" ? undefined : c.field, headers);
-}
-
-async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) throw new InvalidInputError("body", `request body over ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new InvalidInputError("body", `request body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new InvalidInputError("body", "is not JSON");
-  }
 }
 
 export function createHttpServer(options: HttpOptions): Server {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { classifyError, InvalidInputError } from "../core/errors.js";
+import { classifyError } from "../core/errors.js";
+import { httpStatusOf, readJsonBody } from "../http/answers.js";
 import { type TokenTable, tokenForAuthorization } from "../http/tokens.js";
 import type { OperationContext } from "../operations/context.js";
 import { type PolicyFiles, withPolicyFile } from "../operations/policy-files.js";
@@ -75,37 +76,16 @@ export function write(res: ServerResponse, a: Answer): void {
 const BODY_LIMIT = 64 * 1024;
 
 /** The JSON body, undefined when empty; a bad body is an InvalidInputError on `body`. */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new InvalidInputError("body", `request body over ${BODY_LIMIT} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new InvalidInputError("body", "is not JSON");
-  }
+export function readJson(req: IncomingMessage): Promise<unknown> {
+  return readJsonBody(req, BODY_LIMIT);
 }
 
 /** A typed error as an HTTP answer: the one classifier decides the kind, this only picks the status. */
 export function errorAnswer(error: unknown): Answer {
   const e = classifyError(error);
-  const status =
-    e.kind === "invalid_input"
-      ? 400
-      : e.kind === "not_found"
-        ? 404
-        : e.kind === "refused"
-          ? 409
-          : e.kind === "busy"
-            ? 503
-            : 500;
+  const [status, headers] = httpStatusOf(e);
   const message = e.kind === "internal" ? "internal error" : e.message;
-  return { status, body: { error: { message, ...(e.field ? { field: e.field } : {}) } } };
+  return { status, headers, body: { error: { message, ...(e.field ? { field: e.field } : {}) } } };
 }
 
 /** Handles the request when it is an integration route; false hands it back to serve's router. */
