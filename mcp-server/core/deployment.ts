@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { orNull } from "./nullable.js";
 import type { Policy } from "./policy/schema.js";
 import type { Cohort, Histogram, Moments } from "./slice.js";
 
@@ -41,3 +42,15 @@ export interface StoredSlice {
 }
 
 export type { Policy };
+
+/** One step transition as reports show it: start, promote, complete, rollback, pause or resume. */
+export const transitionEventSchema = z.object({
+  kind: z.string(),
+  from_step: orNull(z.number()),
+  to_step: z.number(),
+  percent: z.number(),
+  actor: z.string(),
+  reason: orNull(z.string()),
+  override: z.boolean(),
+  at: z.string(),
+});

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { holdAdviceSchema, type Reason, type Verdict, verdictSchema } from "./decision.js";
-import { deploymentStateSchema } from "./deployment.js";
+import { deploymentStateSchema, transitionEventSchema } from "./deployment.js";
 import { orNull } from "./nullable.js";
 import type { Policy } from "./policy/schema.js";
 import { type Report, type Row, reportSchema } from "./report.js";
@@ -57,18 +57,7 @@ export const historySchema = z.object({
       ended_at: orNull(z.string()),
     }),
   ),
-  events: z.array(
-    z.object({
-      kind: z.string(),
-      from_step: orNull(z.number()),
-      to_step: z.number(),
-      percent: z.number(),
-      actor: z.string(),
-      reason: orNull(z.string()),
-      override: z.boolean(),
-      at: z.string(),
-    }),
-  ),
+  events: z.array(transitionEventSchema),
   decisions: z.array(
     z.object({
       decision_id: z.number().int(),

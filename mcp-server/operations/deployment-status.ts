@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { verdictSchema } from "../core/decision.js";
-import { deploymentStateSchema } from "../core/deployment.js";
+import { deploymentStateSchema, transitionEventSchema } from "../core/deployment.js";
 import { durationMs } from "../core/duration.js";
 import { deploymentIdSchema } from "../core/ids.js";
 import { orNull } from "../core/nullable.js";
@@ -47,18 +47,7 @@ export const deploymentStatusOutput = z.object({
       fresh: z.boolean().describe("On the current step and not past next_check_at"),
     }),
   ),
-  transitions: z.array(
-    z.object({
-      kind: z.string(),
-      from_step: orNull(z.number()),
-      to_step: z.number(),
-      percent: z.number(),
-      actor: z.string(),
-      reason: orNull(z.string()),
-      override: z.boolean(),
-      at: z.string(),
-    }),
-  ),
+  transitions: z.array(transitionEventSchema),
   pending_notifications: z.number().int(),
   audit_head: z
     .string()
