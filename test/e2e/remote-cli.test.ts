@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, REPO, runCliAsync, tempDir } from "../support/cli.js";
 import { basicPolicy } from "../support/policies.js";
+import { trafficSlices } from "../support/service-traffic.js";
 
 // Every command that has a remote form runs twice: on a local ledger, and through --server
 // against a real `canary serve` on its own ledger. Same inputs, same clock, same actor: the JSON
@@ -102,6 +103,42 @@ describe("the CLI against a shared canary serve (--server), compared with the sa
       }
       expect(r, step.name).toEqual(l);
     }
+  }, 300_000);
+
+  it("ingests through the server in record_metrics batches: the same summary and the same report as a local ingest", async () => {
+    const slices = trafficSlices({
+      from: Date.parse(at(30)),
+      to: Date.parse(at(45)),
+      rps: 200,
+      percentAt: () => 1,
+      behaviour: () => ({ errorRate: 0.01 }),
+      seed: 3,
+      deploymentId: "pay-2",
+    });
+    const data = join(dir, "pay-2.ndjson");
+    writeFileSync(data, `${slices.map((x) => JSON.stringify(x)).join("\n")}\n`);
+    const both = async (args: string[]) => {
+      const local = await runCliAsync([...args, "--json", "--ledger", localLedger, "--clock", "manual"], {
+        env: { CANARY_ACTOR: ACTOR, CANARY_SERVER: "", CANARY_TOKEN: "" },
+      });
+      const remote = await runCliAsync([...args, "--json", "--server", serve.base], {
+        env: { CANARY_TOKEN: TOKEN },
+      });
+      expect(remote.code, `${args[0]}: ${remote.stderr}`).toBe(local.code);
+      return [JSON.parse(local.stdout), JSON.parse(remote.stdout)] as [unknown, unknown];
+    };
+    await both(["start", "pay-2", "--policy", policy, "--at", at(30)]);
+    const [l, r] = await both(["ingest", data]);
+    expect(r).toEqual(l);
+    expect(l).toMatchObject({ slices: slices.length, deployments: { "pay-2": slices.length } });
+    const [lc, rc] = await both(["compare", "pay-2", "--at", at(45)]);
+    expect(rc).toEqual(lc);
+    // watch through the server: each look is the server's tick; an ended deployment ends the watch.
+    const watched = await runCliAsync(["watch", "pay-1", "--server", serve.base], {
+      env: { CANARY_TOKEN: TOKEN },
+    });
+    expect(watched.code, watched.stderr).toBe(20);
+    expect(watched.stdout).toMatch(/rolled back/);
   }, 300_000);
 
   it("refuses without a token (exit 3) and reports an unreachable server as retryable (exit 5)", async () => {

@@ -1,9 +1,10 @@
+import { tickTool } from "../../mcp/tools/tick.js";
 import { deliverDue } from "../../notify/deliver.js";
 import { pullBefore } from "../../operations/pull-metrics.js";
 import { tickDeployment } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
-import { isRemote } from "../operate.js";
+import { isRemote, operate } from "../operate.js";
 import { EXIT, paint, UsageError } from "../output.js";
 
 function eta(iso: string | null): string {
@@ -25,26 +26,34 @@ ${COMMON_HELP}`,
   options: { ...LEDGER_OPTIONS, "poll-seconds": { type: "string" } },
   positionals: { min: 1, max: 1 },
   async run(args) {
-    if (isRemote(args))
-      throw new UsageError(
-        "canary watch runs on a local ledger only for now: unset CANARY_SERVER (and drop --server), or let the server's controller act",
-      );
     const id = args.positionals[0]!;
     const poll = Number(str(args, "poll-seconds") ?? 5);
     if (!(poll > 0)) throw new UsageError("--poll-seconds takes a positive number");
-    const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
-    if (ctx.clock.mode !== "real") {
+    // On a shared server each look is the server's tick of this deployment (it delivers its own notifications).
+    const ctx = isRemote(args)
+      ? undefined
+      : await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+    if (ctx && ctx.clock.mode !== "real") {
       ctx.ledger.close();
       throw new UsageError("watch runs on the real clock; use canary replay to run a ladder in virtual time");
     }
+    const look = async () => {
+      if (!ctx) {
+        const [action] = (await operate(args, tickTool, { deployment_id: id })).actions;
+        if (!action) throw new Error(`the server's tick returned no look for ${id}`);
+        return action;
+      }
+      await pullBefore(ctx, { deployment_id: id });
+      const action = tickDeployment(ctx, id);
+      await deliverDue(ctx.ledger, { now: Date.now() });
+      return action;
+    };
     const json = flag(args, "json");
     const live = !json && Boolean(process.stdout.isTTY);
     let lastLine = "";
     try {
       for (;;) {
-        await pullBefore(ctx, { deployment_id: id });
-        const a = tickDeployment(ctx, id);
-        await deliverDue(ctx.ledger, { now: Date.now() });
+        const a = await look();
         const line = `${a.deployment_id} step ${a.step} ${a.percent}% ${a.state} | verdict ${a.verdict ?? "-"}${a.reason_codes.length ? ` (${a.reason_codes.join(",")})` : ""} | next look in ${eta(a.next_due_at)}`;
         if (json) {
           if (a.action !== "none")
@@ -71,7 +80,7 @@ ${COMMON_HELP}`,
         await new Promise((r) => setTimeout(r, wait));
       }
     } finally {
-      ctx.ledger.close();
+      ctx?.ledger.close();
     }
   },
 };
