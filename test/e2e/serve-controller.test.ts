@@ -12,9 +12,9 @@ import { CLI, REPO, tempDir } from "../support/cli.js";
 import { basicPolicy } from "../support/policies.js";
 import { trafficSlices } from "../support/service-traffic.js";
 
-// Two real `canary serve` processes on one ledger, on the wall clock, with nothing else acting:
-// the leader's controller drives the ladder; it is SIGKILLed mid-ladder and the standby takes
-// over within two lease periods. Traffic is pushed into the ledger as a service would.
+// Three real `canary serve` processes on one ledger, on the wall clock, with nothing else acting:
+// the leader's controller drives the ladder; at each new step the current leader is SIGKILLed and
+// a standby takes over within two lease periods. Traffic is pushed into the ledger as a service would.
 
 const SLICE_MS = 2_000;
 const LEASE_SECONDS = 2;
@@ -48,7 +48,7 @@ describe("canary serve runs the controller (two servers, one ledger, wall clock)
     for (const c of children) c.kill("SIGKILL");
   });
 
-  it("takes a healthy deployment up the ladder by itself; after the leader is killed the standby finishes it", async () => {
+  it("takes a healthy deployment up the ladder by itself; each time the leader is killed a standby takes over and finishes it", async () => {
     const ledgerPath = join(tempDir(), "ledger.db");
     const ctx: OperationContext = {
       ledger: openLedger(ledgerPath),
@@ -60,7 +60,12 @@ describe("canary serve runs the controller (two servers, one ledger, wall clock)
     const policy = basicPolicy({
       slice: "2s",
       check_every: "4s",
-      ladder: [{ percent: 20, window: "12s" }, { percent: 50, window: "12s" }, { percent: 100 }],
+      ladder: [
+        { percent: 20, window: "12s" },
+        { percent: 35, window: "12s" },
+        { percent: 50, window: "12s" },
+        { percent: 100 },
+      ],
       metrics: [
         {
           name: "checkout_error_rate",
@@ -74,17 +79,19 @@ describe("canary serve runs the controller (two servers, one ledger, wall clock)
       ],
     });
     startDeployment(ctx, { deployment_id: "pay-1", policy });
-    const a = await serve(ledgerPath);
-    children.push(a.child);
-    await sleep(500);
-    const b = await serve(ledgerPath);
-    children.push(b.child);
+    const servers: { child: ChildProcess; base: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await serve(ledgerPath);
+      children.push(s.child);
+      servers.push(s);
+      await sleep(300);
+    }
 
     // The service reports each complete slice of its traffic, at the deployment's current percent.
     let dataUntil = Math.floor(Date.now() / SLICE_MS) * SLICE_MS;
-    let killed: number | undefined;
-    let tookOver: number | undefined;
-    let survivor: { base: string } | undefined;
+    // Per kill: when the leader died, and when one of the survivors led.
+    const kills: { at: number; survivors: { base: string }[]; tookOver?: number }[] = [];
+    let killedAtStep = 0;
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const d = getDeployment(ctx.ledger, "pay-1");
@@ -105,28 +112,36 @@ describe("canary serve runs the controller (two servers, one ledger, wall clock)
         });
         dataUntil = complete;
       }
-      if (killed === undefined && d.step === 1) {
-        // Mid-ladder: kill whichever server leads.
-        const leader = (await readyz(a.base)).leader ? a : b;
-        leader.child.kill("SIGKILL");
-        killed = Date.now();
-        survivor = leader === a ? b : a;
+      if (d.step > killedAtStep && d.step <= 2) {
+        // A new step: kill whichever server leads now.
+        killedAtStep = d.step;
+        const alive = servers.filter((x) => x.child.exitCode === null && x.child.signalCode === null);
+        let leader: (typeof servers)[number] | undefined;
+        for (const x of alive) if ((await readyz(x.base)).leader) leader = x;
+        expect(leader, "someone leads before the kill").toBeDefined();
+        leader?.child.kill("SIGKILL");
+        kills.push({ at: Date.now(), survivors: alive.filter((x) => x !== leader) });
       }
-      if (survivor && tookOver === undefined && (await readyz(survivor.base)).leader) tookOver = Date.now();
+      const last = kills.at(-1);
+      if (last && last.tookOver === undefined) {
+        for (const x of last.survivors) if ((await readyz(x.base)).leader) last.tookOver = Date.now();
+      }
       await sleep(250);
     }
     const d = getDeployment(ctx.ledger, "pay-1");
     expect(d.state).toBe("completed");
-    expect(killed).toBeDefined();
-    expect(tookOver).toBeDefined();
-    expect(tookOver! - killed!).toBeLessThanOrEqual(2 * LEASE_SECONDS * 1000 + 1000);
+    expect(kills).toHaveLength(2);
+    for (const k of kills) {
+      expect(k.tookOver, "a standby took over").toBeDefined();
+      expect((k.tookOver ?? 0) - k.at).toBeLessThanOrEqual(2 * LEASE_SECONDS * 1000 + 1000);
+    }
     const moves = listTransitions(ctx.ledger, "pay-1").filter(
       (t) => t.kind === "promote" || t.kind === "complete",
     );
     expect(
       moves.map((m) => m.to_step),
       "each rung taken once",
-    ).toEqual([1, 2]);
+    ).toEqual([1, 2, 3]);
     expect(verifyLedger(ctx.ledger).ok).toBe(true);
     ctx.ledger.close();
   }, 180_000);
