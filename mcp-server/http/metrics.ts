@@ -135,39 +135,24 @@ export function renderMetrics(
   out.family("canary_overrides_total", "counter", "Promotions made against the verdict by an approver.");
   out.sample("canary_overrides_total", {}, m.overrides);
 
-  out.family(
-    "canary_guardrail_evidence",
-    "gauge",
-    "Evidence (e-value) of harm beyond the tolerance, per guardrail, at the latest decision.",
-  );
-  for (const e of m.evidence)
-    out.sample(
+  const guardrailGauges = [
+    [
       "canary_guardrail_evidence",
-      { deployment: e.id, metric: e.metric, statistic: e.statistic },
-      e.evidence,
-    );
-  out.family(
-    "canary_guardrail_evidence_threshold",
-    "gauge",
-    "The evidence a guardrail must reach to roll back.",
-  );
-  for (const e of m.evidence)
-    out.sample(
-      "canary_guardrail_evidence_threshold",
-      { deployment: e.id, metric: e.metric, statistic: e.statistic },
-      e.threshold,
-    );
-  out.family(
-    "canary_guardrail_margin_evidence",
-    "gauge",
-    "Evidence against harm above the margin on the current step (promotion needs the threshold).",
-  );
-  for (const e of m.evidence)
-    out.sample(
+      "Evidence (e-value) of harm beyond the tolerance, per guardrail, at the latest decision.",
+      "evidence",
+    ],
+    ["canary_guardrail_evidence_threshold", "The evidence a guardrail must reach to roll back.", "threshold"],
+    [
       "canary_guardrail_margin_evidence",
-      { deployment: e.id, metric: e.metric, statistic: e.statistic },
-      e.margin_evidence,
-    );
+      "Evidence against harm above the margin on the current step (promotion needs the threshold).",
+      "margin_evidence",
+    ],
+  ] as const;
+  for (const [name, help, field] of guardrailGauges) {
+    out.family(name, "gauge", help);
+    for (const e of m.evidence)
+      out.sample(name, { deployment: e.id, metric: e.metric, statistic: e.statistic }, e[field]);
+  }
 
   out.family(
     "canary_look_overdue_seconds",

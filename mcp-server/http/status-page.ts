@@ -1,6 +1,6 @@
 import { esc } from "../core/charts/escape.js";
 import type { CardsPage } from "../operations/deployment-cards.js";
-import { lookLabels } from "./pages/deployment.js";
+import { lookLabels, rungChips } from "./pages/deployment.js";
 import { PAGE_CSS } from "./pages/style.js";
 
 // The status list for people: server-rendered HTML, no scripts, refreshes itself, one page of
@@ -17,24 +17,7 @@ const STATE_CLASS: Record<string, string> = {
 type Card = CardsPage["cards"][number];
 
 function ladder(c: Card): string {
-  const d = c.deployment;
-  return d.policy.ladder
-    .map((r, i) => {
-      const cls =
-        d.state === "rolled_back"
-          ? i === d.step
-            ? "rung bad"
-            : i < d.step
-              ? "rung done"
-              : "rung"
-          : i < d.step || d.state === "completed"
-            ? "rung done"
-            : i === d.step
-              ? "rung now"
-              : "rung";
-      return `<span class="${cls}">${esc(r.percent)}%</span>`;
-    })
-    .join("");
+  return rungChips(c.deployment.policy.ladder, c.deployment.state, c.deployment.step);
 }
 
 function card(c: Card): string {

@@ -89,6 +89,9 @@ describe("the controller's /metrics exposition", () => {
     expect(sample(text, "canary_decision_reasons_total", { code: "window_open" })).toBe(1);
     expect(sample(text, "canary_guardrail_evidence", { metric: "checkout_error_rate" })).toBeGreaterThan(0);
     expect(sample(text, "canary_guardrail_evidence_threshold", { metric: "checkout_error_rate" })).toBe(20);
+    expect(
+      sample(text, "canary_guardrail_margin_evidence", { metric: "checkout_error_rate" }),
+    ).toBeGreaterThan(0);
     // The look was due at minute 15; at minute 40 it is 25 minutes overdue (no controller ran since).
     expect(sample(text, "canary_look_overdue_seconds", { deployment: "pay-1" })).toBe(25 * 60);
     expect(sample(text, "canary_outbox_pending"), "the start and the hold wait for a receiver").toBe(2);

@@ -241,25 +241,33 @@ export function lookLabels(look: History["look"]): string {
   return `${look.stale ? '<span class="label stale" data-label="stale">stale</span>' : ""}${look.overdue ? '<span class="label overdue" data-label="overdue">look overdue</span>' : ""}`;
 }
 
-function ladderChips(h: History): string {
-  const d = h.deployment;
-  return d.ladder
+/** The ladder as chips: done rungs, the current one, and the rung a rollback ended on. */
+export function rungChips(
+  ladder: readonly { percent: number }[],
+  state: History["deployment"]["state"],
+  step: number,
+): string {
+  return ladder
     .map((r, i) => {
       const cls =
-        d.state === "rolled_back"
-          ? i === d.step
+        state === "rolled_back"
+          ? i === step
             ? "rung bad"
-            : i < d.step
+            : i < step
               ? "rung done"
               : "rung"
-          : i < d.step || d.state === "completed"
+          : i < step || state === "completed"
             ? "rung done"
-            : i === d.step
+            : i === step
               ? "rung now"
               : "rung";
       return `<span class="${cls}">${esc(r.percent)}%</span>`;
     })
     .join("");
+}
+
+function ladderChips(h: History): string {
+  return rungChips(h.deployment.ladder, h.deployment.state, h.deployment.step);
 }
 
 export function renderDeploymentPage(
