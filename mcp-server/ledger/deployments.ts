@@ -2,7 +2,7 @@ import { canonicalHash, canonicalJson } from "../core/canonical-json.js";
 import type { DeploymentState, StepStart } from "../core/deployment.js";
 import { IntegrityError, NotFoundError } from "../core/errors.js";
 import { type Policy, policySchema } from "../core/policy/schema.js";
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
 export interface DeploymentRecord {
@@ -79,7 +79,7 @@ export function storedPolicyHashes(
 
 export function findDeployment(ledger: Ledger, id: string): DeploymentRecord | undefined {
   const db = sqlOf(ledger);
-  const row = db.prepare("SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
+  const row = prepared(db, "SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
   return row ? toDeploymentRecord(row) : undefined;
 }
 
@@ -102,10 +102,12 @@ export function listDeployments(
   const db = sqlOf(ledger);
   const rows = (
     opts.activeOnly
-      ? db.prepare(
+      ? prepared(
+          db,
           "SELECT * FROM deployments WHERE state IN ('canary','paused') ORDER BY created_at DESC, id LIMIT ?",
         )
-      : db.prepare(
+      : prepared(
+          db,
           "SELECT * FROM deployments ORDER BY (state IN ('canary','paused')) DESC, last_event_at DESC, id LIMIT ?",
         )
   ).all(opts.limit ?? 100) as DeploymentRow[];
@@ -122,8 +124,7 @@ export function activeDeploymentIds(ledger: Ledger): string[] {
 
 export function activeDeploymentOfService(ledger: Ledger, service: string): string | undefined {
   const db = sqlOf(ledger);
-  return db
-    .prepare("SELECT id FROM deployments WHERE service = ? AND state IN ('canary','paused') LIMIT 1")
+  return prepared(db, "SELECT id FROM deployments WHERE service = ? AND state IN ('canary','paused') LIMIT 1")
     .pluck()
     .get(service) as string | undefined;
 }
@@ -131,17 +132,17 @@ export function activeDeploymentOfService(ledger: Ledger, service: string): stri
 /** The service's most recent deployment by its last event (active or ended), if any. */
 export function latestDeploymentOfService(ledger: Ledger, service: string): DeploymentRecord | undefined {
   const db = sqlOf(ledger);
-  const row = db
-    .prepare(
-      "SELECT * FROM deployments WHERE service = ? ORDER BY last_event_at DESC, created_at DESC, id LIMIT 1",
-    )
-    .get(service) as DeploymentRow | undefined;
+  const row = prepared(
+    db,
+    "SELECT * FROM deployments WHERE service = ? ORDER BY last_event_at DESC, created_at DESC, id LIMIT 1",
+  ).get(service) as DeploymentRow | undefined;
   return row ? toDeploymentRecord(row) : undefined;
 }
 
 export function insertDeployment(ledger: Ledger, d: DeploymentRecord): void {
   const db = sqlOf(ledger);
-  db.prepare(
+  prepared(
+    db,
     `INSERT INTO deployments (id, service, version, author, policy_json, policy_sha256, state, step, percent,
        created_at, step_started_at, last_event_at, ended_at, started_by)
      VALUES (@id, @service, @version, @author, @policy_json, @policy_sha256, @state, @step, @percent,
@@ -175,24 +176,23 @@ export function applyTransition(
   const db = sqlOf(ledger);
   const stepChanges = t.kind === "promote" || t.kind === "complete" || t.kind === "start";
   const ended = t.state === "completed" || t.state === "rolled_back";
-  const result = db
-    .prepare(
-      `UPDATE deployments SET state = @state, step = @toStep, percent = @percent, last_event_at = MAX(last_event_at, @at),
+  const result = prepared(
+    db,
+    `UPDATE deployments SET state = @state, step = @toStep, percent = @percent, last_event_at = MAX(last_event_at, @at),
          step_started_at = CASE WHEN @stepChanges THEN @at ELSE step_started_at END,
          ended_at = CASE WHEN @ended THEN @at ELSE ended_at END
        WHERE id = @id AND state = @expectedState AND step = @expectedStep`,
-    )
-    .run({
-      id: t.deploymentId,
-      state: t.state,
-      toStep: t.toStep,
-      percent: t.percent,
-      at: t.at,
-      stepChanges: stepChanges ? 1 : 0,
-      ended: ended ? 1 : 0,
-      expectedState: expected.state,
-      expectedStep: expected.step,
-    });
+  ).run({
+    id: t.deploymentId,
+    state: t.state,
+    toStep: t.toStep,
+    percent: t.percent,
+    at: t.at,
+    stepChanges: stepChanges ? 1 : 0,
+    ended: ended ? 1 : 0,
+    expectedState: expected.state,
+    expectedStep: expected.step,
+  });
   if (result.changes !== 1) return false;
   recordTransition(ledger, t);
   return true;
@@ -201,12 +201,11 @@ export function applyTransition(
 export function recordTransition(ledger: Ledger, t: TransitionInput): number {
   const db = sqlOf(ledger);
   return Number(
-    db
-      .prepare(
-        `INSERT INTO step_transitions (deployment_id, kind, from_step, to_step, percent, state, actor, reason, override, decision_id, at)
+    prepared(
+      db,
+      `INSERT INTO step_transitions (deployment_id, kind, from_step, to_step, percent, state, actor, reason, override, decision_id, at)
          VALUES (@deploymentId, @kind, @fromStep, @toStep, @percent, @state, @actor, @reason, @override, @decisionId, @at)`,
-      )
-      .run({ ...t, reason: t.reason ?? null, override: t.override ? 1 : 0, decisionId: t.decisionId ?? null })
+    ).run({ ...t, reason: t.reason ?? null, override: t.override ? 1 : 0, decisionId: t.decisionId ?? null })
       .lastInsertRowid,
   );
 }
@@ -227,9 +226,9 @@ export interface TransitionRecord {
 
 export function listTransitions(ledger: Ledger, deploymentId: string): TransitionRecord[] {
   const db = sqlOf(ledger);
-  return db
-    .prepare("SELECT * FROM step_transitions WHERE deployment_id = ? ORDER BY id")
-    .all(deploymentId) as TransitionRecord[];
+  return prepared(db, "SELECT * FROM step_transitions WHERE deployment_id = ? ORDER BY id").all(
+    deploymentId,
+  ) as TransitionRecord[];
 }
 
 /** When each step began (the judge's view of the ladder). */
@@ -241,5 +240,5 @@ export function stepStarts(ledger: Ledger, deploymentId: string): StepStart[] {
 
 export function touchDeployment(ledger: Ledger, id: string, at: number): void {
   const db = sqlOf(ledger);
-  db.prepare("UPDATE deployments SET last_event_at = MAX(last_event_at, ?) WHERE id = ?").run(at, id);
+  prepared(db, "UPDATE deployments SET last_event_at = MAX(last_event_at, ?) WHERE id = ?").run(at, id);
 }

@@ -1,5 +1,5 @@
 import type { Reason, Verdict } from "../core/decision.js";
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import { type DeploymentRecord, type DeploymentRow, toDeploymentRecord } from "./deployments.js";
 import type { Ledger } from "./open.js";
 
@@ -38,18 +38,17 @@ export function listDeploymentCards(
   opts: { limit: number; offset: number },
 ): { total: number; cards: DeploymentCard[] } {
   const db = sqlOf(ledger);
-  const total = db.prepare("SELECT COUNT(*) FROM deployments").pluck().get() as number;
-  const rows = db
-    .prepare(
-      `SELECT d.*, x.id AS dec_id, x.step AS dec_step, x.verdict AS dec_verdict, x.reasons_json AS dec_reasons,
+  const total = prepared(db, "SELECT COUNT(*) FROM deployments").pluck().get() as number;
+  const rows = prepared(
+    db,
+    `SELECT d.*, x.id AS dec_id, x.step AS dec_step, x.verdict AS dec_verdict, x.reasons_json AS dec_reasons,
               x.decided_at AS dec_at, x.next_check_at AS dec_next,
               (SELECT MAX(t) FROM metric_series m WHERE m.deployment_id = d.id AND m.cohort = 'canary') AS canary_t
        FROM (SELECT * FROM deployments
              ORDER BY (state IN ('canary','paused')) DESC, last_event_at DESC, id LIMIT ? OFFSET ?) d
        LEFT JOIN decisions x ON x.id = (SELECT MAX(id) FROM decisions WHERE deployment_id = d.id)
        ORDER BY (d.state IN ('canary','paused')) DESC, d.last_event_at DESC, d.id`,
-    )
-    .all(opts.limit, opts.offset) as (DeploymentRow & {
+  ).all(opts.limit, opts.offset) as (DeploymentRow & {
     dec_id: number | null;
     dec_step: number;
     dec_verdict: Verdict;

@@ -1,5 +1,5 @@
 import type { Report } from "../core/report.js";
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
 /** Counts and current values behind the controller's `/metrics`, read in one snapshot. */
@@ -25,15 +25,15 @@ export interface LedgerMetrics {
 export function ledgerMetrics(ledger: Ledger): LedgerMetrics {
   const db = sqlOf(ledger);
   return ledger.read(() => {
-    const active = db
-      .prepare(
-        "SELECT id, service, state, step, percent FROM deployments WHERE state IN ('canary','paused') ORDER BY id",
-      )
-      .all() as LedgerMetrics["active"];
+    const active = prepared(
+      db,
+      "SELECT id, service, state, step, percent FROM deployments WHERE state IN ('canary','paused') ORDER BY id",
+    ).all() as LedgerMetrics["active"];
     const evidence: LedgerMetrics["evidence"] = [];
-    const latestReport = db
-      .prepare("SELECT report_json FROM decisions WHERE deployment_id = ? ORDER BY id DESC LIMIT 1")
-      .pluck();
+    const latestReport = prepared(
+      db,
+      "SELECT report_json FROM decisions WHERE deployment_id = ? ORDER BY id DESC LIMIT 1",
+    ).pluck();
     for (const d of active) {
       const json = latestReport.get(d.id) as string | undefined;
       if (!json) continue;
@@ -49,38 +49,36 @@ export function ledgerMetrics(ledger: Ledger): LedgerMetrics {
         });
       }
     }
-    const outbox = db
-      .prepare(
-        `SELECT SUM(delivered_at IS NULL) AS pending, SUM(delivered_at IS NULL AND last_error IS NOT NULL) AS failing,
+    const outbox = prepared(
+      db,
+      `SELECT SUM(delivered_at IS NULL) AS pending, SUM(delivered_at IS NULL AND last_error IS NOT NULL) AS failing,
                 MIN(CASE WHEN delivered_at IS NULL THEN created_at END) AS oldest, SUM(delivered_at IS NOT NULL) AS delivered
          FROM outbox`,
-      )
-      .get() as {
+    ).get() as {
       pending: number | null;
       failing: number | null;
       oldest: number | null;
       delivered: number | null;
     };
     return {
-      deploymentsByState: db
-        .prepare("SELECT state, COUNT(*) AS count FROM deployments GROUP BY state ORDER BY state")
-        .all() as LedgerMetrics["deploymentsByState"],
+      deploymentsByState: prepared(
+        db,
+        "SELECT state, COUNT(*) AS count FROM deployments GROUP BY state ORDER BY state",
+      ).all() as LedgerMetrics["deploymentsByState"],
       active,
-      decisionsByVerdict: db
-        .prepare("SELECT verdict, COUNT(*) AS count FROM decisions GROUP BY verdict ORDER BY verdict")
-        .all() as LedgerMetrics["decisionsByVerdict"],
-      decisionReasons: db
-        .prepare(
-          `SELECT json_extract(r.value, '$.code') AS code, COUNT(*) AS count
+      decisionsByVerdict: prepared(
+        db,
+        "SELECT verdict, COUNT(*) AS count FROM decisions GROUP BY verdict ORDER BY verdict",
+      ).all() as LedgerMetrics["decisionsByVerdict"],
+      decisionReasons: prepared(
+        db,
+        `SELECT json_extract(r.value, '$.code') AS code, COUNT(*) AS count
            FROM decisions, json_each(decisions.reasons_json) AS r GROUP BY code ORDER BY code`,
-        )
-        .all() as LedgerMetrics["decisionReasons"],
-      rollbacks: db
-        .prepare("SELECT COUNT(*) FROM step_transitions WHERE kind = 'rollback'")
+      ).all() as LedgerMetrics["decisionReasons"],
+      rollbacks: prepared(db, "SELECT COUNT(*) FROM step_transitions WHERE kind = 'rollback'")
         .pluck()
         .get() as number,
-      overrides: db
-        .prepare("SELECT COUNT(*) FROM step_transitions WHERE override = 1")
+      overrides: prepared(db, "SELECT COUNT(*) FROM step_transitions WHERE override = 1")
         .pluck()
         .get() as number,
       evidence,

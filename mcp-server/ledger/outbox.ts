@@ -1,4 +1,4 @@
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
 // Notifications are queued in the same transaction as the change they announce, and delivered
@@ -30,7 +30,8 @@ export function enqueue(
   },
 ): void {
   const db = sqlOf(ledger);
-  db.prepare(
+  prepared(
+    db,
     `INSERT INTO outbox (deployment_id, event, target, payload_json, idempotency_key, created_at, next_attempt_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
   ).run(m.deploymentId, m.event, m.target, JSON.stringify(m.payload), m.idempotencyKey, m.at, m.at);
@@ -46,9 +47,10 @@ function toMessage(row: OutboxRow): OutboxMessage {
 export function dueMessages(ledger: Ledger, now: number, limit = 50): OutboxMessage[] {
   const db = sqlOf(ledger);
   return (
-    db
-      .prepare("SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?")
-      .all(now, limit) as OutboxRow[]
+    prepared(
+      db,
+      "SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+    ).all(now, limit) as OutboxRow[]
   ).map(toMessage);
 }
 
@@ -56,10 +58,10 @@ export function pendingMessages(ledger: Ledger, deploymentId?: string): OutboxMe
   const db = sqlOf(ledger);
   const rows = (
     deploymentId
-      ? db
-          .prepare("SELECT * FROM outbox WHERE delivered_at IS NULL AND deployment_id = ? ORDER BY id")
-          .all(deploymentId)
-      : db.prepare("SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id").all()
+      ? prepared(db, "SELECT * FROM outbox WHERE delivered_at IS NULL AND deployment_id = ? ORDER BY id").all(
+          deploymentId,
+        )
+      : prepared(db, "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id").all()
   ) as OutboxRow[];
   return rows.map(toMessage);
 }
@@ -67,7 +69,7 @@ export function pendingMessages(ledger: Ledger, deploymentId?: string): OutboxMe
 export function listOutbox(ledger: Ledger, deploymentId: string): OutboxMessage[] {
   const db = sqlOf(ledger);
   return (
-    db.prepare("SELECT * FROM outbox WHERE deployment_id = ? ORDER BY id").all(deploymentId) as OutboxRow[]
+    prepared(db, "SELECT * FROM outbox WHERE deployment_id = ? ORDER BY id").all(deploymentId) as OutboxRow[]
   ).map(toMessage);
 }
 
@@ -102,7 +104,7 @@ export function leaseDue(ledger: Ledger, now: number, leaseMs: number, limit = 5
   const db = sqlOf(ledger);
   return ledger.write(() => {
     const due = dueMessages(ledger, now, limit);
-    const lease = db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL");
+    const lease = prepared(db, "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL");
     for (const m of due) lease.run(now + leaseMs, m.id);
     return due;
   });

@@ -1,5 +1,5 @@
 import type { Cohort } from "../core/slice.js";
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
 // What the metric source needs from the ledger: a deployment's query variables, and how far
@@ -7,7 +7,7 @@ import type { Ledger } from "./open.js";
 
 export function setDeploymentVars(ledger: Ledger, deploymentId: string, vars: Record<string, string>): void {
   const db = sqlOf(ledger);
-  db.prepare("INSERT INTO deployment_vars (deployment_id, vars_json) VALUES (?, ?)").run(
+  prepared(db, "INSERT INTO deployment_vars (deployment_id, vars_json) VALUES (?, ?)").run(
     deploymentId,
     JSON.stringify(vars),
   );
@@ -15,8 +15,7 @@ export function setDeploymentVars(ledger: Ledger, deploymentId: string, vars: Re
 
 export function getDeploymentVars(ledger: Ledger, deploymentId: string): Record<string, string> {
   const db = sqlOf(ledger);
-  const json = db
-    .prepare("SELECT vars_json FROM deployment_vars WHERE deployment_id = ?")
+  const json = prepared(db, "SELECT vars_json FROM deployment_vars WHERE deployment_id = ?")
     .pluck()
     .get(deploymentId) as string | undefined;
   return json ? (JSON.parse(json) as Record<string, string>) : {};
@@ -25,10 +24,9 @@ export function getDeploymentVars(ledger: Ledger, deploymentId: string): Record<
 /** The newest stored whole-cohort slice start per (cohort, series). */
 export function newestSlices(ledger: Ledger, deploymentId: string): Map<string, number> {
   const db = sqlOf(ledger);
-  const rows = db
-    .prepare(
-      "SELECT cohort, series, MAX(t) AS t FROM metric_series WHERE deployment_id = ? AND dims_key = '' GROUP BY cohort, series",
-    )
-    .all(deploymentId) as { cohort: Cohort; series: string; t: number }[];
+  const rows = prepared(
+    db,
+    "SELECT cohort, series, MAX(t) AS t FROM metric_series WHERE deployment_id = ? AND dims_key = '' GROUP BY cohort, series",
+  ).all(deploymentId) as { cohort: Cohort; series: string; t: number }[];
   return new Map(rows.map((r) => [`${r.cohort}|${r.series}`, r.t]));
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { durationMs } from "../core/duration.js";
 import { orNull } from "../core/nullable.js";
-import { type DecisionRecord, latestDecision } from "../ledger/decisions.js";
+import { type DecisionHead, type DecisionRecord, latestDecisionHead } from "../ledger/decisions.js";
 import { activeDeploymentIds, type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
 import { type OperationContext, resolveAt } from "./context.js";
 import { decide } from "./decide.js";
@@ -23,8 +23,8 @@ export const tickActionSchema = z.object({
 export type TickAction = z.infer<typeof tickActionSchema>;
 
 /** The latest decision if it was made on the deployment's current step. */
-export function decisionOnStep(ctx: OperationContext, d: DeploymentRecord): DecisionRecord | undefined {
-  const latest = latestDecision(ctx.ledger, d.id);
+export function decisionOnStep(ctx: OperationContext, d: DeploymentRecord): DecisionHead | undefined {
+  const latest = latestDecisionHead(ctx.ledger, d.id);
   return latest && latest.step === d.step && latest.decided_at >= d.step_started_at ? latest : undefined;
 }
 

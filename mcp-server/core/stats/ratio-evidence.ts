@@ -237,10 +237,23 @@ export function ratioConfidenceSequence(
   }
   if (events === 0) return { low: 0, high: null };
   const h = RATIO_GRID_LOG_STEP;
+  // F is evaluated a few hundred times per interval: over packed arrays of the slices that have
+  // events, in slice order (so the sums come out the same to the last bit).
+  let withEvents = 0;
+  for (const s of slices) if (s.m > 0) withEvents++;
+  const ms = new Float64Array(withEvents);
+  const rhos = new Float64Array(withEvents);
+  for (let i = 0, k = 0; i < slices.length; i++) {
+    const s = slices[i]!;
+    if (s.m > 0) {
+      ms[k] = s.m;
+      rhos[k++] = s.rho;
+    }
+  }
   const F = (u: number): number => {
     const eu = Math.exp(u);
     let sum = 0;
-    for (const s of slices) if (s.m > 0) sum += s.m * Math.log1p(s.rho * eu);
+    for (let k = 0; k < withEvents; k++) sum += ms[k]! * Math.log1p(rhos[k]! * eu);
     return sum;
   };
   const base = new Map<number, number>();
