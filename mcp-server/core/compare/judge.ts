@@ -41,6 +41,11 @@ export interface ReportOptions {
   intervals?: boolean;
   /** Compute inputs_sha256 (a canonical JSON pass over every slice used). Default true. */
   hash?: boolean;
+  /**
+   * Slices are complete only before this time (a pulled source's lag): looks at check times after
+   * it wait for their data, so a look sees the same slices however late it is taken. Default `at`.
+   */
+  dataUntil?: number;
 }
 
 export interface Judge {
@@ -77,9 +82,11 @@ class IncrementalJudge implements Judge {
   private readonly addedSteps: StepStart[] = [];
   private spans: StepSpan[] = [];
   private spansFrom: { steps: readonly StepStart[]; length: number; added: number } | null = null;
-  /** Slices used so far, in canonical order; hashed lazily, only when a report asks for the hash. */
-  private readonly used: StoredSlice[] = [];
-  private hashed = 0;
+  /**
+   * Slices used since the last hashed report, in canonical order: hashed lazily, only when a report
+   * asks for the hash, then let go (a judge kept between looks must not hold every slice).
+   */
+  private unhashed: StoredSlice[] = [];
   /** Start of the last time slice processed (-Infinity before any). */
   private processedUntil = Number.NEGATIVE_INFINITY;
   /** The last check time whose look has been taken (-Infinity before any). */
@@ -171,7 +178,7 @@ class IncrementalJudge implements Judge {
     this.processedUntil = t;
     if (!role) return; // before the deployment started: not used
     const merged = mergeSlices(slices);
-    for (const s of merged) this.used.push(s);
+    for (const s of merged) this.unhashed.push(s);
     const group = groupTotals(merged, this.registry);
     this.excludedSlices += group.excludedSlices;
     const sctx = { t, span: role.span, judged: role.judged };
@@ -215,7 +222,7 @@ class IncrementalJudge implements Judge {
     const endedAt = this.ctx.endedAt;
     const ended = endedAt !== undefined && endedAt <= at;
     const end = ended ? endedAt : at;
-    this.advance(end);
+    this.advance(Math.min(end, opts.dataUntil ?? end));
     const spans = this.currentSpans();
     // After the end, the step that was in force just before it (a completed deployment's last
     // canary step, not the empty 100% rung).
@@ -275,7 +282,8 @@ class IncrementalJudge implements Judge {
   }
 
   private inputsHash(at: number, end: number): string {
-    for (; this.hashed < this.used.length; this.hashed++) this.hasher.addSlice(this.used[this.hashed]!);
+    for (const s of this.unhashed) this.hasher.addSlice(s);
+    this.unhashed = [];
     const view: Omit<JudgeContext, "policy"> = {
       deploymentId: this.ctx.deploymentId,
       steps: this.allSteps(),
@@ -302,6 +310,7 @@ export function compareMetrics(
   opts: ReportOptions = {},
 ): Report {
   const judge = createJudge(ctx);
-  for (const s of slices) if (s.t < ctx.at) judge.addSlice(s);
+  const until = Math.min(ctx.at, opts.dataUntil ?? ctx.at);
+  for (const s of slices) if (s.t < until) judge.addSlice(s);
   return judge.report(ctx.at, opts);
 }

@@ -108,6 +108,23 @@ describe("reports are deterministic", () => {
     );
   });
 
+  it("with a source's lag, a judge fed as the slices complete reports what one built from them all reports", () => {
+    // A pulled slice is complete 2 minutes after its end: at each minute's look only the slices
+    // before now - 3 min are in, and looks at check times past that wait for their data.
+    const lag = 3 * MINUTE - 1;
+    const judge = createJudge({ deploymentId: "checkout-1", policy, steps: sim.steps, state: "canary" });
+    let fedBefore = Number.NEGATIVE_INFINITY;
+    for (let m = 4; m <= 60; m++) {
+      const at = T0 + m * MINUTE;
+      const dataUntil = at - lag;
+      for (const s of sim.slices) if (s.t >= fedBefore && s.t < dataUntil) judge.addSlice(s);
+      fedBefore = dataUntil;
+      const kept = judge.report(at, { dataUntil });
+      const fresh = compareMetrics(context(at), sim.slices, { dataUntil });
+      expect(canonicalJson(kept)).toBe(canonicalJson(fresh));
+    }
+  });
+
   it("follows steps added while it runs (the simulator's ladder moves with its verdicts)", () => {
     const ctx: Omit<JudgeContext, "at"> = {
       deploymentId: "checkout-1",
