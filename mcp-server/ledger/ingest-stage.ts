@@ -89,6 +89,9 @@ export function commitStage(ledger: Ledger): number {
          (SELECT deployment_id, cohort, t, dims_key, series FROM ${STAGE} WHERE replace_all = 1)`,
     );
   }
+  db.exec(
+    `INSERT INTO main.slice_writes (deployment_id, first_t) SELECT deployment_id, MIN(t) FROM ${STAGE} GROUP BY deployment_id`,
+  );
   return db
     .prepare(
       `INSERT INTO main.metric_series (deployment_id, cohort, t, dims_key, series, instance, kind, value_json, recorded_at)

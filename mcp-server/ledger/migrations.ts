@@ -154,6 +154,21 @@ CREATE TABLE deployment_vars (
 ) STRICT;
 `,
   },
+  {
+    version: 4,
+    name: "slice_writes",
+    // One row per write of a deployment's slices, with the earliest slice it touched: a process
+    // that keeps a judge between looks folds only new slices, and rebuilds when a write reached
+    // back behind what it has folded (a retry, a late pod, a slice that grew).
+    sql: `
+CREATE TABLE slice_writes (
+  revision      INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id TEXT NOT NULL REFERENCES deployments(id),
+  first_t       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX slice_writes_deployment ON slice_writes(deployment_id, revision);
+`,
+  },
 ];
 
 /** The schema version a ledger is at, and the one this build writes. */

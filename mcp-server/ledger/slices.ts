@@ -1,7 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { StoredSlice } from "../core/deployment.js";
 import type { Cohort, Histogram, Moments } from "../core/slice.js";
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
 // Slices are stored one row per (deployment, cohort, slice start, segment, series, instance):
@@ -32,6 +32,7 @@ export const UNITS_SERIES = "@units";
 interface WriteStatements {
   upsert: Statement;
   clearSeries: Statement;
+  logWrite: Statement;
 }
 
 // Ingest calls this once per slice: prepare the statements once per connection, not per call.
@@ -41,15 +42,18 @@ function statementsOf(db: Database): WriteStatements {
   let stmts = writeStatements.get(db);
   if (!stmts) {
     stmts = {
-      upsert: db.prepare(
+      upsert: prepared(
+        db,
         `INSERT INTO metric_series (deployment_id, cohort, t, dims_key, series, instance, kind, value_json, recorded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (deployment_id, cohort, t, dims_key, series, instance) DO UPDATE SET
            kind = excluded.kind, value_json = excluded.value_json, recorded_at = excluded.recorded_at`,
       ),
-      clearSeries: db.prepare(
+      clearSeries: prepared(
+        db,
         "DELETE FROM metric_series WHERE deployment_id = ? AND cohort = ? AND t = ? AND dims_key = ? AND series = ?",
       ),
+      logWrite: prepared(db, "INSERT INTO slice_writes (deployment_id, first_t) VALUES (?, ?)"),
     };
     writeStatements.set(db, stmts);
   }
@@ -57,8 +61,10 @@ function statementsOf(db: Database): WriteStatements {
 }
 
 export function upsertSeries(ledger: Ledger, rows: SeriesRow[], recordedAt: number): void {
-  const { upsert, clearSeries } = statementsOf(sqlOf(ledger));
+  const { upsert, clearSeries, logWrite } = statementsOf(sqlOf(ledger));
+  const firstT = new Map<string, number>();
   for (const r of rows) {
+    firstT.set(r.deploymentId, Math.min(firstT.get(r.deploymentId) ?? r.t, r.t));
     if (r.instance === undefined) clearSeries.run(r.deploymentId, r.cohort, r.t, r.dimsKey, r.series);
     upsert.run(
       r.deploymentId,
@@ -72,6 +78,23 @@ export function upsertSeries(ledger: Ledger, rows: SeriesRow[], recordedAt: numb
       recordedAt,
     );
   }
+  for (const [id, t] of firstT) logWrite.run(id, t);
+}
+
+/** What was written to a deployment's slices after `revision`: the latest revision and the earliest slice touched. */
+export interface SliceWrites {
+  revision: number;
+  /** Start of the earliest slice written after the revision asked about; null when nothing was. */
+  firstT: number | null;
+}
+
+export function sliceWritesSince(ledger: Ledger, deploymentId: string, revision: number): SliceWrites {
+  const row = sqlOf(ledger)
+    .prepare(
+      "SELECT MAX(revision) AS revision, MIN(first_t) AS firstT FROM slice_writes WHERE deployment_id = ? AND revision > ?",
+    )
+    .get(deploymentId, revision) as { revision: number | null; firstT: number | null };
+  return row.revision === null ? { revision, firstT: null } : { revision: row.revision, firstT: row.firstT };
 }
 
 interface StoredRow {
@@ -83,18 +106,19 @@ interface StoredRow {
   value_json: string;
 }
 
-/** All slices of a deployment that start before `before` (ms), assembled per (cohort, t, segment). */
+/** The slices of a deployment that start in [from, before) (ms), assembled per (cohort, t, segment). */
 export function loadSlices(
   ledger: Ledger,
   deploymentId: string,
   before = Number.MAX_SAFE_INTEGER,
+  from = Number.MIN_SAFE_INTEGER,
 ): StoredSlice[] {
   const db = sqlOf(ledger);
-  const rows = db
-    .prepare(
-      "SELECT cohort, t, dims_key, series, kind, value_json FROM metric_series WHERE deployment_id = ? AND t < ? ORDER BY t, cohort, dims_key, series, instance",
-    )
-    .all(deploymentId, before) as StoredRow[];
+  // The cohorts are listed so that the primary key (deployment, cohort, t, ...) bounds t too.
+  const rows = prepared(
+    db,
+    "SELECT cohort, t, dims_key, series, kind, value_json FROM metric_series WHERE deployment_id = ? AND cohort IN ('canary', 'control', 'excluded') AND t >= ? AND t < ? ORDER BY t, cohort, dims_key, series, instance",
+  ).all(deploymentId, from, before) as StoredRow[];
   const slices: StoredSlice[] = [];
   let current: StoredSlice | undefined;
   for (const r of rows) {
@@ -138,13 +162,12 @@ export interface SeriesShape {
 export function seriesShapes(ledger: Ledger, deploymentId: string): Map<string, SeriesShape> {
   const db = sqlOf(ledger);
   const shapes = new Map<string, SeriesShape>();
-  const rows = db
-    .prepare(
-      `SELECT series, kind, MAX(dims_key <> '') AS segmented, MAX(dims_key = '') AS whole,
+  const rows = prepared(
+    db,
+    `SELECT series, kind, MAX(dims_key <> '') AS segmented, MAX(dims_key = '') AS whole,
               (SELECT value_json FROM metric_series m2 WHERE m2.deployment_id = m.deployment_id AND m2.series = m.series AND m2.kind = 'histogram' LIMIT 1) AS sample
        FROM metric_series m WHERE deployment_id = ? GROUP BY series, kind`,
-    )
-    .all(deploymentId) as {
+  ).all(deploymentId) as {
     series: string;
     kind: SeriesValue["kind"];
     segmented: number;
@@ -161,10 +184,18 @@ export function seriesShapes(ledger: Ledger, deploymentId: string): Map<string, 
 
 export function latestSliceTime(ledger: Ledger, deploymentId: string): number | undefined {
   const db = sqlOf(ledger);
+  // Per cohort, so each MAX is one step down the primary key (deployment, cohort, t, ...) rather
+  // than a walk over every row of the deployment.
   return (
-    (db.prepare("SELECT MAX(t) FROM metric_series WHERE deployment_id = ?").pluck().get(deploymentId) as
-      | number
-      | null) ?? undefined
+    (prepared(
+      db,
+      `SELECT MAX(t) FROM (
+         SELECT MAX(t) AS t FROM metric_series WHERE deployment_id = @id AND cohort = 'canary'
+         UNION ALL SELECT MAX(t) FROM metric_series WHERE deployment_id = @id AND cohort = 'control'
+         UNION ALL SELECT MAX(t) FROM metric_series WHERE deployment_id = @id AND cohort = 'excluded')`,
+    )
+      .pluck()
+      .get({ id: deploymentId }) as number | null) ?? undefined
   );
 }
 

@@ -2,6 +2,7 @@ import { quote } from "../core/clip.js";
 import type { CohortAssigner } from "../core/cohort/index.js";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
 import type { Ledger } from "../ledger/open.js";
+import type { JudgeStates } from "./judge-states.js";
 
 /** "Now": the wall clock, or a manual clock that the caller drives with `at` (simulations, replays, tests). */
 export interface Clock {
@@ -31,6 +32,8 @@ export interface OperationContext {
   assigner: CohortAssigner;
   /** Reads a policy file named by a tool argument or a CLI flag. */
   readPolicyFile: (path: string) => string;
+  /** Judges kept between looks by a long-running process (serve, watch); one-shot commands build each afresh. */
+  judgeStates?: JudgeStates;
 }
 
 /**

@@ -2,7 +2,7 @@ import { compareMetrics } from "../core/compare/index.js";
 import type { DeploymentState, JudgeContext } from "../core/deployment.js";
 import { durationMs } from "../core/duration.js";
 import type { Report } from "../core/report.js";
-import { listDecisions } from "../ledger/decisions.js";
+import { recentVerdicts } from "../ledger/decisions.js";
 import { type DeploymentRecord, stepStarts } from "../ledger/deployments.js";
 import { latestSliceTime, loadSlices } from "../ledger/slices.js";
 import type { OperationContext } from "./context.js";
@@ -64,7 +64,11 @@ export function reportAt(
   // A pulled slice is stored once t + slice + lag <= now: judging exactly those keeps a decision
   // replayable after later looks store the slices that were still incomplete at its time.
   const lag = d.policy.source ? durationMs(d.policy.source.lag) + durationMs(d.policy.slice) - 1 : 0;
-  return { report: compareMetrics(judge, loadSlices(ctx.ledger, d.id, at - lag)), judge };
+  const dataUntil = at - lag;
+  if (ctx.judgeStates && !asOf) {
+    return { report: ctx.judgeStates.report(ctx, d, judge, dataUntil), judge };
+  }
+  return { report: compareMetrics(judge, loadSlices(ctx.ledger, d.id, dataUntil), { dataUntil }), judge };
 }
 
 /** When the current unbroken run of holds on this step began (for the policy's max_hold). */
@@ -75,10 +79,7 @@ export function holdingSince(
   beforeDecisionId = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   let since: number | undefined;
-  const recent = listDecisions(ctx.ledger, d.id, 500);
-  for (let i = recent.length - 1; i >= 0; i--) {
-    const dec = recent[i]!;
-    if (dec.id >= beforeDecisionId) continue;
+  for (const dec of recentVerdicts(ctx.ledger, d.id, beforeDecisionId, 10_000)) {
     if (dec.step !== step || dec.verdict !== "hold") break;
     since = dec.decided_at;
   }

@@ -7,6 +7,7 @@ import { createHttpServer } from "../../http/server.js";
 import { loadTokens } from "../../http/tokens.js";
 import { whenLedgerFree } from "../../ledger/busy.js";
 import { deliveryLoop } from "../../notify/loop.js";
+import { JudgeStates } from "../../operations/judge-states.js";
 import { policyDirectory } from "../../operations/policy-files.js";
 import { COMMON_HELP, type Command, flag, str } from "../command.js";
 import { openContext } from "../context.js";
@@ -95,7 +96,7 @@ ${COMMON_HELP}`,
         "--public-url takes an http:// or https:// address, such as https://canary.example.com",
       );
     // Another process may hold the write lock at start (a long ingest): wait for it asynchronously.
-    const ctx = await whenLedgerFree(
+    const opened = await whenLedgerFree(
       () =>
         openContext({
           ledger: str(args, "ledger"),
@@ -104,6 +105,8 @@ ${COMMON_HELP}`,
         }),
       { deadlineMs: 60_000 },
     );
+    // The controller and the tools share each deployment's judge: a look folds only new slices.
+    const ctx = { ...opened, judgeStates: new JudgeStates() };
     const leaseText = str(args, "lease-seconds") ?? "15";
     const leaseSeconds = Number(leaseText);
     if (!(leaseSeconds >= 1 && leaseSeconds <= 3600))

@@ -1,5 +1,6 @@
 import { tickTool } from "../../mcp/tools/tick.js";
 import { deliverDue } from "../../notify/deliver.js";
+import { JudgeStates } from "../../operations/judge-states.js";
 import { pullBefore } from "../../operations/pull-metrics.js";
 import { tickDeployment } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
@@ -32,7 +33,11 @@ ${COMMON_HELP}`,
     // On a shared server each look is the server's tick of this deployment (it delivers its own notifications).
     const ctx = isRemote(args)
       ? undefined
-      : await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") });
+      : {
+          ...(await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock") })),
+          // One look a poll for as long as it runs: fold only the new slices each time.
+          judgeStates: new JudgeStates(),
+        };
     if (ctx && ctx.clock.mode !== "real") {
       ctx.ledger.close();
       throw new UsageError("watch runs on the real clock; use canary replay to run a ladder in virtual time");
