@@ -3,7 +3,7 @@ import { startDeploymentInput } from "../../operations/start-deployment.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { isRemote, operate } from "../operate.js";
 import { printJson, UsageError } from "../output.js";
-import { policyForServer } from "../remote.js";
+import { policyForServer } from "../server-policy.js";
 
 /** --var NAME=VALUE, repeatable. */
 export function parseVars(raw: unknown): Record<string, string> | undefined {
