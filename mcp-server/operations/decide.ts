@@ -4,7 +4,7 @@ import { holdAdviceSchema, verdictSchema } from "../core/decision.js";
 import { RefusedError } from "../core/errors.js";
 import { deploymentIdSchema } from "../core/ids.js";
 import { reportSchema } from "../core/report.js";
-import { insertDecision, latestDecision } from "../ledger/decisions.js";
+import { insertDecision, latestDecisionHead } from "../ledger/decisions.js";
 import { getDeployment, touchDeployment } from "../ledger/deployments.js";
 import { type OperationContext, refuseGoingBack, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
@@ -62,7 +62,7 @@ export function decide(
       sourceErrorLooks: providerErrors.length > 0 ? failedLooksBefore(ctx, d) + 1 : 0,
       holdingSince: holdingSince(ctx, d),
     });
-    const previous = latestDecision(ledger, d.id);
+    const previous = latestDecisionHead(ledger, d.id);
     const record = {
       deployment_id: d.id,
       step: d.step,
