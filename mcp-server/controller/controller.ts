@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type { ProviderError } from "../core/decide/index.js";
 import { whenLedgerFree } from "../ledger/busy.js";
 import { claimLease, type Lease, releaseLeaseOf } from "../ledger/leases.js";
 import { activeSchedule } from "../ledger/schedule.js";
@@ -42,8 +43,11 @@ export interface ControllerOptions {
   leaseMs?: number;
   /** Longest sleep between passes, so deployments started elsewhere are seen soon. */
   maxSleepMs?: number;
-  /** Pulls a deployment's metrics before a look (default: from its policy's source, as every look does). */
-  beforeLook?: (deploymentId: string, now: number) => Promise<void>;
+  /**
+   * Pulls a deployment's metrics before a look (default: from its policy's source, as every look
+   * does) and returns the source errors the look holds on.
+   */
+  beforeLook?: (deploymentId: string, now: number) => Promise<readonly ProviderError[] | undefined>;
   /** Delivers queued notifications after a pass. */
   deliver?: (now: number) => Promise<void>;
   onAction?: (action: TickAction) => void;
@@ -124,11 +128,12 @@ export function createController(opts: ControllerOptions): Controller {
         try {
           // On the manual clock (simulations, tests) the controller's time is passed as `at`.
           const at = ctx.clock.mode === "manual" ? new Date(now).toISOString() : undefined;
-          await (
-            opts.beforeLook ??
-            ((deploymentId: string) => pullBefore(ctx, { deployment_id: deploymentId, at }))
-          )(id, now);
-          const action = await whenLedgerFree(() => tickDeployment(ctx, id, at));
+          const sourceErrors =
+            (await (
+              opts.beforeLook ??
+              ((deploymentId: string) => pullBefore(ctx, { deployment_id: deploymentId, at }))
+            )(id, now)) ?? [];
+          const action = await whenLedgerFree(() => tickDeployment(ctx, id, at, { sourceErrors }));
           stats.looks++;
           stats.lastOverdueMs = Math.max(0, clock.now() - due);
           actions.push(action);

@@ -77,6 +77,23 @@ export function latestDecisionHead(ledger: Ledger, deploymentId: string): Decisi
   return { ...rest, reasons: JSON.parse(reasons_json) as Reason[] };
 }
 
+/** A deployment's decisions before `beforeId` without their reports, newest first (at most `limit`). */
+export function recentDecisionHeads(
+  ledger: Ledger,
+  deploymentId: string,
+  beforeId: number,
+  limit: number,
+): DecisionHead[] {
+  const rows = prepared(
+    sqlOf(ledger),
+    `SELECT ${HEAD_COLUMNS} FROM decisions WHERE deployment_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+  ).all(deploymentId, beforeId, limit) as (Omit<DecisionHead, "reasons"> & { reasons_json: string })[];
+  return rows.map(({ reasons_json, ...rest }) => ({
+    ...rest,
+    reasons: JSON.parse(reasons_json) as Reason[],
+  }));
+}
+
 /** The verdicts of a deployment's decisions before `beforeId`, newest first (at most `limit`). */
 export function recentVerdicts(
   ledger: Ledger,

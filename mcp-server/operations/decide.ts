@@ -9,7 +9,7 @@ import { getDeployment, touchDeployment } from "../ledger/deployments.js";
 import { type OperationContext, refuseGoingBack, resolveAt } from "./context.js";
 import { recordEvent } from "./events.js";
 import { holdingSince, latestSeen, reportAt } from "./judge.js";
-import { failedLooksBefore, takeSourceErrors } from "./pull-metrics.js";
+import { failedLooksBefore } from "./pull-metrics.js";
 
 export const decideInput = z.strictObject({
   deployment_id: deploymentIdSchema,
@@ -41,7 +41,8 @@ export type DecideOutput = z.infer<typeof decideOutput>;
 export function decide(
   ctx: OperationContext,
   input: z.infer<typeof decideInput>,
-  providerErrors: ProviderError[] = takeSourceErrors(ctx, input.deployment_id),
+  /** The errors of the pull just before this look (pullBefore); none for pushed slices. */
+  sourceErrors: readonly ProviderError[] = [],
 ): DecideOutput {
   return ctx.ledger.write(() => {
     const ledger = ctx.ledger;
@@ -58,8 +59,8 @@ export function decide(
     const result = decideVerdict({
       ctx: judge,
       report,
-      providerErrors,
-      sourceErrorLooks: providerErrors.length > 0 ? failedLooksBefore(ctx, d) + 1 : 0,
+      providerErrors: [...sourceErrors],
+      sourceErrorLooks: sourceErrors.length > 0 ? failedLooksBefore(ctx, d) + 1 : 0,
       holdingSince: holdingSince(ctx, d),
     });
     const previous = latestDecisionHead(ledger, d.id);

@@ -6,7 +6,7 @@ import { renderTemplate } from "../core/policy/promql-template.js";
 import type { Policy } from "../core/policy/schema.js";
 import type { Cohort, Slice } from "../core/slice.js";
 import { appendAudit } from "../ledger/audit.js";
-import { listDecisions } from "../ledger/decisions.js";
+import { recentDecisionHeads } from "../ledger/decisions.js";
 import { activeDeploymentIds, type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
 import { type SeriesRow, seriesShapes, upsertSeries } from "../ledger/slices.js";
 import { getDeploymentVars, newestSlices } from "../ledger/source.js";
@@ -40,15 +40,23 @@ export interface PullOptions {
   providers?: ProviderFactory;
 }
 
-/** Provider errors of the latest pull per deployment, waiting for the decide that follows it. */
-const pending = new WeakMap<OperationContext, Map<string, ProviderError[]>>();
+/**
+ * A pull's failures as the judge takes them: one per series, naming the cohorts that failed. The
+ * caller hands them to the look that follows the pull (decide, tick), which holds on them.
+ */
+export function sourceErrorsOf(outcome: PullOutcome): ProviderError[] {
+  const bySeries = new Map<string, PullOutcome["errors"]>();
+  for (const f of outcome.errors) bySeries.set(f.series, [...(bySeries.get(f.series) ?? []), f]);
+  return [...bySeries.entries()].map(([series, fs]) => {
+    const messages = [...new Set(fs.map((f) => f.message))];
+    const cohorts = fs.map((f) => f.cohort).join(" and ");
+    return { series, message: `${cohorts}: ${messages.join("; ")}` };
+  });
+}
 
-/** Takes (and clears) the provider errors the latest pull left for this deployment. */
-export function takeSourceErrors(ctx: OperationContext, deploymentId: string): ProviderError[] {
-  const byId = pending.get(ctx);
-  const errors = byId?.get(deploymentId) ?? [];
-  byId?.delete(deploymentId);
-  return errors;
+/** The source errors of each pulled deployment, for tickAll. */
+export function sourceErrorsById(outcomes: readonly PullOutcome[]): Map<string, ProviderError[]> {
+  return new Map(outcomes.map((o) => [o.deployment_id, sourceErrorsOf(o)]));
 }
 
 /** Consecutive looks with a failed source before `beforeId`, from the recorded decisions' reason codes. */
@@ -59,9 +67,8 @@ export function failedLooksBefore(
 ): number {
   const limit = d.policy.source?.max_errors ?? 4;
   let n = 0;
-  const recent = listDecisions(ctx.ledger, d.id, limit + 500).filter((x) => x.id < beforeId);
-  for (let i = recent.length - 1; i >= 0 && n < limit; i--) {
-    if (!recent[i]!.reasons.some((r) => r.code === "provider_error")) break;
+  for (const x of recentDecisionHeads(ctx.ledger, d.id, beforeId, limit)) {
+    if (!x.reasons.some((r) => r.code === "provider_error")) break;
     n++;
   }
   return n;
@@ -219,20 +226,6 @@ export async function pullMetrics(
     });
   }
 
-  const bySeries = new Map<string, SourceFailure[]>();
-  for (const f of failures) bySeries.set(f.series, [...(bySeries.get(f.series) ?? []), f]);
-  const errors: ProviderError[] = [...bySeries.entries()].map(([series, fs]) => {
-    const messages = [...new Set(fs.map((f) => f.message))];
-    const cohorts = fs.map((f) => f.cohort).join(" and ");
-    return { series, message: `${cohorts}: ${messages.join("; ")}` };
-  });
-  let byId = pending.get(ctx);
-  if (!byId) {
-    byId = new Map();
-    pending.set(ctx, byId);
-  }
-  if (errors.length > 0) byId.set(d.id, errors);
-  else byId.delete(d.id);
   return {
     deployment_id: d.id,
     pulled: true,
@@ -250,10 +243,13 @@ export async function pullAll(ctx: OperationContext, options: PullOptions = {}):
   return Promise.all(ids.map((id) => pullMetrics(ctx, id, options)));
 }
 
-/** The one-line call transports make before compare, decide or tick of one deployment. */
+/**
+ * The one-line call transports make before compare, decide or tick of one deployment: returns
+ * the source errors for that look (none without a source).
+ */
 export async function pullBefore(
   ctx: OperationContext,
   input: { deployment_id: string; at?: string | undefined },
-): Promise<void> {
-  await pullMetrics(ctx, input.deployment_id, { at: input.at });
+): Promise<ProviderError[]> {
+  return sourceErrorsOf(await pullMetrics(ctx, input.deployment_id, { at: input.at }));
 }

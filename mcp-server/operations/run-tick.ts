@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { deploymentIdSchema } from "../core/ids.js";
 import type { OperationContext } from "./context.js";
-import { pullAll, pullBefore } from "./pull-metrics.js";
+import { pullAll, pullBefore, sourceErrorsById } from "./pull-metrics.js";
 import { tickActionSchema, tickAll, tickDeployment } from "./tick.js";
 
 export const tickInput = z.strictObject({
@@ -21,11 +21,10 @@ export async function runTick(
   ctx: OperationContext,
   input: z.infer<typeof tickInput>,
 ): Promise<z.infer<typeof tickOutput>> {
-  if (input.deployment_id) await pullBefore(ctx, { deployment_id: input.deployment_id, at: input.at });
-  else await pullAll(ctx, { at: input.at });
-  return {
-    actions: input.deployment_id
-      ? [tickDeployment(ctx, input.deployment_id, input.at)]
-      : tickAll(ctx, input.at),
-  };
+  if (input.deployment_id) {
+    const sourceErrors = await pullBefore(ctx, { deployment_id: input.deployment_id, at: input.at });
+    return { actions: [tickDeployment(ctx, input.deployment_id, input.at, { sourceErrors })] };
+  }
+  const pulled = await pullAll(ctx, { at: input.at });
+  return { actions: tickAll(ctx, input.at, sourceErrorsById(pulled)) };
 }

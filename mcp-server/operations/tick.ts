@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ProviderError } from "../core/decide/index.js";
 import { durationMs } from "../core/duration.js";
 import { orNull } from "../core/nullable.js";
 import { type DecisionHead, type DecisionRecord, latestDecisionHead } from "../ledger/decisions.js";
@@ -50,8 +51,12 @@ export function tickDeployment(
   ctx: OperationContext,
   deploymentId: string,
   at?: string,
-  /** Replays that follow a recording's percents move the ladder themselves: no auto-promotion. */
-  opts: { promote?: boolean } = {},
+  opts: {
+    /** Replays that follow a recording's percents move the ladder themselves: no auto-promotion. */
+    promote?: boolean;
+    /** The errors of the pull just before this look (pullBefore). */
+    sourceErrors?: readonly ProviderError[];
+  } = {},
 ): TickAction {
   return ctx.ledger.write(() => {
     let d = getDeployment(ctx.ledger, deploymentId);
@@ -76,7 +81,7 @@ export function tickDeployment(
       now >= nextDueAt(d, onStep) &&
       !(onStep && onStep.verdict !== "hold" && now <= onStep.next_check_at)
     ) {
-      const decided = decide(ctx, { deployment_id: d.id, at: atArg });
+      const decided = decide(ctx, { deployment_id: d.id, at: atArg }, opts.sourceErrors);
       result.action = "decided";
       result.verdict = decided.verdict;
       result.reason_codes = decided.reason_codes;
@@ -119,8 +124,15 @@ export function tickDeployment(
 }
 
 /** One pass over every active deployment in the ledger (all of them, however many). */
-export function tickAll(ctx: OperationContext, at?: string): TickAction[] {
+export function tickAll(
+  ctx: OperationContext,
+  at?: string,
+  /** The errors of the pulls just before (pullAll), per deployment. */
+  sourceErrors?: ReadonlyMap<string, readonly ProviderError[]>,
+): TickAction[] {
   // Check `at` once up front, so a bad one is refused even when nothing is active.
   if (at !== undefined) resolveAt(ctx, at, undefined);
-  return activeDeploymentIds(ctx.ledger).map((id) => tickDeployment(ctx, id, at));
+  return activeDeploymentIds(ctx.ledger).map((id) =>
+    tickDeployment(ctx, id, at, { sourceErrors: sourceErrors?.get(id) ?? [] }),
+  );
 }

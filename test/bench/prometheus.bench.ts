@@ -9,7 +9,7 @@ import {
 } from "../../mcp-server/metrics/index.js";
 import type { MetricProvider } from "../../mcp-server/metrics/provider.js";
 import { manualClock, type OperationContext } from "../../mcp-server/operations/context.js";
-import { pullAll } from "../../mcp-server/operations/pull-metrics.js";
+import { pullAll, sourceErrorsById } from "../../mcp-server/operations/pull-metrics.js";
 import { startDeployment } from "../../mcp-server/operations/start-deployment.js";
 import { tickAll } from "../../mcp-server/operations/tick.js";
 import { tempDir } from "../support/cli.js";
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       t = performance.now();
       const pulls = await pullAll(ctx, { at, providers });
       const pulled = performance.now() - t;
-      const actions = tickAll(ctx, at);
+      const actions = tickAll(ctx, at, sourceErrorsById(pulls));
       const total = performance.now() - t;
       const requests = (provider?.requests ?? 0) - before;
       const errors = pulls.reduce((n, p) => n + p.errors.length, 0);

@@ -5,7 +5,7 @@ import { listDecisions } from "../../mcp-server/ledger/decisions.js";
 import { openLedger } from "../../mcp-server/ledger/open.js";
 import { loadSlices } from "../../mcp-server/ledger/slices.js";
 import { manualClock, type OperationContext } from "../../mcp-server/operations/context.js";
-import { pullMetrics } from "../../mcp-server/operations/pull-metrics.js";
+import { pullMetrics, sourceErrorsOf } from "../../mcp-server/operations/pull-metrics.js";
 import { recordMetrics } from "../../mcp-server/operations/record-metrics.js";
 import { startDeployment } from "../../mcp-server/operations/start-deployment.js";
 import { tickDeployment } from "../../mcp-server/operations/tick.js";
@@ -56,8 +56,8 @@ export function start(
 /** One look through the pull path: pull, then tick (decide and act). */
 export async function pullLook(ctx: OperationContext, id: string, at: number): Promise<LookRecord> {
   const iso = new Date(at).toISOString();
-  await pullMetrics(ctx, id, { at: iso });
-  const a = tickDeployment(ctx, id, iso);
+  const sourceErrors = sourceErrorsOf(await pullMetrics(ctx, id, { at: iso }));
+  const a = tickDeployment(ctx, id, iso, { sourceErrors });
   return {
     at: iso,
     action: a.action,

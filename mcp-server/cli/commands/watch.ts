@@ -48,8 +48,8 @@ ${COMMON_HELP}`,
         if (!action) throw new Error(`the server's tick returned no look for ${id}`);
         return action;
       }
-      await pullBefore(ctx, { deployment_id: id });
-      const action = tickDeployment(ctx, id);
+      const sourceErrors = await pullBefore(ctx, { deployment_id: id });
+      const action = tickDeployment(ctx, id, undefined, { sourceErrors });
       await deliverDue(ctx.ledger, { now: Date.now() });
       return action;
     };

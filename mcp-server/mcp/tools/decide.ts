@@ -11,7 +11,6 @@ export const decideTool = defineTool({
   output: decideOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: async (ctx, input) => {
-    await pullBefore(ctx, input);
-    return decide(ctx, input);
+    return decide(ctx, input, await pullBefore(ctx, input));
   },
 });

@@ -143,4 +143,42 @@ describe("the controller", () => {
     expect(controller.stats().looks).toBe((rolledBackAt! - T0) / (5 * MIN));
     ctx.ledger.close();
   });
+
+  it("holds on a metric source that cannot be reached, and acts as on_source_error says once max_errors looks in a row failed", async () => {
+    // A real pull against a port nothing listens on: every query fails with a connection error.
+    const ctx = await contextOn(join(tempDir(), "ledger.db"));
+    startDeployment(ctx, {
+      deployment_id: "pay-3",
+      policy: basicPolicy({
+        check_every: "1m",
+        on_source_error: "rollback",
+        source: {
+          prometheus: { url: "http://127.0.0.1:9", timeout: "1s" },
+          max_errors: 2,
+          series: {
+            http_requests: 'sum(increase(http_requests_total{cohort="{{cohort}}"}[{{slice}}]))',
+            http_errors: 'sum(increase(http_requests_total{cohort="{{cohort}}",code="500"}[{{slice}}]))',
+          },
+        },
+      }),
+      at: new Date(T0).toISOString(),
+    });
+    const clock = virtualClock(T0);
+    const controller = createController({ ctx, clock, holder: "solo", leaseMs: 60_000 });
+    const looks: { verdict: string | null; codes: string[]; action: string }[] = [];
+    for (
+      let t = T0 + 2 * MIN;
+      t <= T0 + 6 * MIN && getDeployment(ctx.ledger, "pay-3").state === "canary";
+      t += MIN
+    ) {
+      clock.set(t);
+      for (const a of (await controller.runOnce()).actions)
+        looks.push({ verdict: a.verdict, codes: a.reason_codes, action: a.action });
+    }
+    expect(looks[0]).toMatchObject({ verdict: "hold", action: "decided" });
+    expect(looks[0]!.codes).toContain("provider_error");
+    expect(looks.at(-1)).toMatchObject({ verdict: "rollback", action: "rolled_back" });
+    expect(getDeployment(ctx.ledger, "pay-3").state).toBe("rolled_back");
+    ctx.ledger.close();
+  });
 });
