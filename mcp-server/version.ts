@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "./package-root.js";
 
-/** The package version, read once from package.json beside the build. */
+/** The package version, read once from the package's package.json. */
 export const PRODUCT_VERSION: string = (() => {
-  for (const rel of ["../../package.json", "../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "canary-pilot" && pkg.version) return pkg.version;
-    } catch {
-      // try the next location (source tree vs dist/)
-    }
+  const root = packageRoot();
+  if (!root) return "0.0.0";
+  try {
+    return (
+      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string }).version ??
+      "0.0.0"
+    );
+  } catch {
+    return "0.0.0";
   }
-  return "0.0.0";
 })();

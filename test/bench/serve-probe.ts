@@ -10,7 +10,7 @@ export const REPO = resolve(
   import.meta.dirname,
   import.meta.dirname.endsWith(join("dist", "test", "bench")) ? "../../.." : "../..",
 );
-export const CLI = resolve(REPO, "dist/mcp-server/cli/main.js");
+export const CLI = resolve(REPO, "dist/cli/main.js");
 
 const HOLDER = `
 const Database = require("better-sqlite3");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROUNDS = 25;
-const CLI = resolve(import.meta.dirname, "../../mcp-server/cli/main.js");
+const CLI = resolve(import.meta.dirname, "../../cli/main.js");
 
 function timed(args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const start = process.hrtime.bigint();

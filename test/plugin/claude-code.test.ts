@@ -131,7 +131,7 @@ describe.skipIf(claude.skip)("Claude Code loads the pack (real CLI, offline)", (
       expect.objectContaining({
         name: SERVER_NAME,
         target: "node",
-        args: [`${PLUGIN_ROOT_VAR}/dist/mcp-server/cli/main.js`, "mcp"],
+        args: [`${PLUGIN_ROOT_VAR}/dist/cli/main.js`, "mcp"],
       }),
     );
   });

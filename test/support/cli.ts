@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dirname, "../..");
-export const CLI = join(REPO, "dist/mcp-server/cli/main.js");
+export const CLI = join(REPO, "dist/cli/main.js");
 
 export function tempDir(prefix = "canary-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));

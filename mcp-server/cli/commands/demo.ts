@@ -1,6 +1,5 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createAssigner } from "../../cohort-assigner.js";
 import { reportToMarkdown } from "../../core/compare/markdown.js";
 import { parsePolicyText } from "../../core/policy/parse.js";
@@ -11,11 +10,12 @@ import { auditLog } from "../../operations/audit-log.js";
 import { compareMetricsReport } from "../../operations/compare-metrics.js";
 import { manualClock, type OperationContext } from "../../operations/context.js";
 import { replayDeployment } from "../../operations/replay.js";
+import { packageRoot } from "../../package-root.js";
 import { type Command, flag, str } from "../command.js";
 import { EXIT, paint, printJson, table } from "../output.js";
 
 /** Shipped fixtures, found beside the package whether run from the source tree or an install. */
-const FIXTURES = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../../../fixtures/scenarios");
+const FIXTURES = join(packageRoot() ?? ".", "fixtures/scenarios");
 
 function loadScenario(name: string): { policy: Record<string, unknown>; slices: Slice[] } {
   const parsed = parsePolicyText(readFileSync(join(FIXTURES, `${name}.policy.yaml`), "utf8"));

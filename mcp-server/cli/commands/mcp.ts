@@ -2,6 +2,7 @@ import { whenLedgerFree } from "../../ledger/busy.js";
 import { createServer } from "../../mcp/server.js";
 import { BoundedStdioServerTransport, MAX_MESSAGE_BYTES } from "../../mcp/stdio-transport.js";
 import { deliveryLoop } from "../../notify/loop.js";
+import { JudgeStates } from "../../operations/judge-states.js";
 import { userPolicyFiles } from "../../operations/policy-files.js";
 import { COMMON_HELP, type Command, str } from "../command.js";
 import { openContext } from "../context.js";
@@ -19,7 +20,7 @@ most ${MAX_MESSAGE_BYTES / 1024 / 1024} MiB: a longer one is skipped and answere
 ${COMMON_HELP}`,
   options: { ledger: { type: "string" }, clock: { type: "string" } },
   async run(args) {
-    const ctx = await whenLedgerFree(
+    const opened = await whenLedgerFree(
       () =>
         openContext({
           ledger: str(args, "ledger"),
@@ -28,6 +29,8 @@ ${COMMON_HELP}`,
         }),
       { deadlineMs: 60_000 },
     );
+    // A session decides the same deployments again and again: fold only the new slices each time.
+    const ctx = { ...opened, judgeStates: new JudgeStates() };
     const server = createServer(ctx, { canWrite: true, policyFiles: userPolicyFiles() });
     const transport = new BoundedStdioServerTransport();
     await server.connect(transport);
