@@ -83,18 +83,24 @@ export function upsertSeries(ledger: Ledger, rows: SeriesRow[], recordedAt: numb
 
 /** What was written to a deployment's slices after `revision`: the latest revision and the earliest slice touched. */
 export interface SliceWrites {
+  /** The deployment's latest write (-1 before any): lower than one seen before means another ledger file. */
   revision: number;
   /** Start of the earliest slice written after the revision asked about; null when nothing was. */
   firstT: number | null;
 }
 
 export function sliceWritesSince(ledger: Ledger, deploymentId: string, revision: number): SliceWrites {
-  const row = sqlOf(ledger)
-    .prepare(
-      "SELECT MAX(revision) AS revision, MIN(first_t) AS firstT FROM slice_writes WHERE deployment_id = ? AND revision > ?",
-    )
-    .get(deploymentId, revision) as { revision: number | null; firstT: number | null };
-  return row.revision === null ? { revision, firstT: null } : { revision: row.revision, firstT: row.firstT };
+  const db = sqlOf(ledger);
+  const latest = prepared(db, "SELECT MAX(revision) FROM slice_writes WHERE deployment_id = ?")
+    .pluck()
+    .get(deploymentId) as number | null;
+  const firstT = prepared(
+    db,
+    "SELECT MIN(first_t) FROM slice_writes WHERE deployment_id = ? AND revision > ?",
+  )
+    .pluck()
+    .get(deploymentId, revision) as number | null;
+  return { revision: latest ?? -1, firstT };
 }
 
 interface StoredRow {

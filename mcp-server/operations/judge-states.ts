@@ -80,6 +80,8 @@ export class JudgeStates {
     if (jc.endedAt !== s.context.endedAt) return false;
     if (!extends_(s.context.steps, jc.steps)) return false;
     const writes = sliceWritesSince(ctx.ledger, d.id, s.revision);
+    // Fewer writes than this judge has seen: the file was replaced (a restored backup).
+    if (writes.revision < s.revision) return false;
     if (writes.firstT !== null && writes.firstT < s.fedBefore) return false;
     this.counts.reused++;
     return true;

@@ -1,3 +1,4 @@
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createAssigner } from "../../../mcp-server/cohort-assigner.js";
@@ -5,6 +6,7 @@ import { type ControllerClock, createController } from "../../../mcp-server/cont
 import { listDecisions } from "../../../mcp-server/ledger/decisions.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { openLedger } from "../../../mcp-server/ledger/open.js";
+import { compareMetricsReport } from "../../../mcp-server/operations/compare-metrics.js";
 import { manualClock, type OperationContext } from "../../../mcp-server/operations/context.js";
 import { JudgeStates } from "../../../mcp-server/operations/judge-states.js";
 import { recordMetrics } from "../../../mcp-server/operations/record-metrics.js";
@@ -137,5 +139,44 @@ describe("judges kept between looks", () => {
     const stats = kept.stats();
     expect(stats.reused).toBeGreaterThan(40);
     expect(stats.rebuilt).toBe(5);
+  });
+
+  it("are built again when the ledger file behind them was replaced by an older copy (a restored backup)", async () => {
+    const dir = tempDir();
+    const kept = new JudgeStates();
+    const live = await contextOn(join(dir, "live.db"), kept);
+    startDeployment(live, { deployment_id: "pay-1", policy, at: new Date(T0).toISOString() });
+    const record = (ctx: OperationContext, from: number, to: number) =>
+      recordMetrics(ctx, {
+        deployment_id: "pay-1",
+        slices: trafficSlices({
+          from: T0 + from * MIN,
+          to: T0 + to * MIN,
+          rps: 1000,
+          percentAt: () => 10,
+          behaviour: () => ({ errorRate: 0.01, latencyMedian: 50 }),
+          seed: from,
+        }),
+        at: new Date(T0 + to * MIN).toISOString(),
+      });
+    record(live, 0, 5);
+    // The backup: the file as it was at minute 5 (closing checkpoints the WAL into it).
+    live.ledger.close();
+    copyFileSync(join(dir, "live.db"), join(dir, "backup.db"));
+    const again = await contextOn(join(dir, "live.db"), kept);
+    record(again, 5, 10);
+    const at = T0 + 10 * MIN;
+    const ofLive = compareMetricsReport(again, { deployment_id: "pay-1", at: new Date(at).toISOString() });
+    // The same process now reads the restored backup: its report is the backup's, not the kept one.
+    const restored = await contextOn(join(dir, "backup.db"), kept);
+    const fresh = await contextOn(join(dir, "backup.db"));
+    const ofRestored = compareMetricsReport(restored, {
+      deployment_id: "pay-1",
+      at: new Date(at).toISOString(),
+    });
+    expect(ofRestored).toEqual(
+      compareMetricsReport(fresh, { deployment_id: "pay-1", at: new Date(at).toISOString() }),
+    );
+    expect(ofRestored.inputs_sha256).not.toBe(ofLive.inputs_sha256);
   });
 });
