@@ -3,6 +3,7 @@ import { dueAt } from "../controller/due.js";
 import { ledgerMetrics } from "../ledger/metrics.js";
 import type { Ledger } from "../ledger/open.js";
 import { activeSchedule } from "../ledger/schedule.js";
+import type { JudgeStateStats } from "../operations/judge-states.js";
 
 // GET /metrics: the controller's own state in the Prometheus text exposition format (names with
 // units, counters ending in _total), for the dashboards and alerts a team already has.
@@ -90,7 +91,12 @@ const VERDICTS = ["promote", "hold", "rollback"] as const;
 
 export function renderMetrics(
   ledger: Ledger,
-  opts: { now: number; controller?: ControllerStats; requests?: RequestDurations },
+  opts: {
+    now: number;
+    controller?: ControllerStats;
+    requests?: RequestDurations;
+    judges?: JudgeStateStats;
+  },
 ): string {
   const m = ledgerMetrics(ledger);
   const out = new Exposition();
@@ -197,6 +203,18 @@ export function renderMetrics(
     out.sample("canary_controller_errors_total", {}, c.errors);
     out.family("canary_controller_last_pass_seconds", "gauge", "Duration of the latest controller pass.");
     out.sample("canary_controller_last_pass_seconds", {}, c.lastPassMs / 1000);
+  }
+  const j = opts.judges;
+  if (j) {
+    out.family("canary_judges_kept", "gauge", "Deployments whose judge this process keeps between looks.");
+    out.sample("canary_judges_kept", {}, j.kept);
+    out.family(
+      "canary_judge_reports_total",
+      "counter",
+      "Reports by how the judge was had: kept (only new slices folded) or rebuilt (from every stored slice).",
+    );
+    out.sample("canary_judge_reports_total", { judge: "kept" }, j.reused);
+    out.sample("canary_judge_reports_total", { judge: "rebuilt" }, j.rebuilt);
   }
   opts.requests?.lines(out);
   return out.toString();

@@ -207,6 +207,7 @@ export function createHttpServer(options: HttpOptions): Server {
           now: Date.now(),
           ...(options.controller ? { controller: options.controller() } : {}),
           ...(options.requests ? { requests: options.requests } : {}),
+          ...(ctx.judgeStates ? { judges: ctx.judgeStates.stats() } : {}),
         });
         res.writeHead(200, {
           "content-type": "text/plain; version=0.0.4; charset=utf-8",

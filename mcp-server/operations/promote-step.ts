@@ -161,6 +161,7 @@ export function promoteStep(
         override,
       },
     });
+    if (completes) ctx.judgeStates?.forget(d.id);
     return {
       deployment_id: d.id,
       state,

@@ -115,6 +115,8 @@ export function rollback(ctx: OperationContext, input: z.infer<typeof rollbackIn
         report: `canary://deployments/${d.id}/report`,
       },
     });
+    // An ended deployment gets no more looks: let its kept judge go.
+    ctx.judgeStates?.forget(d.id);
     return {
       deployment_id: d.id,
       state: "rolled_back",
