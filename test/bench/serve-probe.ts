@@ -18,19 +18,30 @@ const [path, ms] = process.argv.slice(-2);
 const db = new Database(path, { timeout: 60000 });
 db.exec("BEGIN IMMEDIATE");
 process.stdout.write("locked\\n");
-setTimeout(() => { db.exec("ROLLBACK"); db.close(); process.exit(0); }, Number(ms));
+setTimeout(() => { process.stdout.write("releasing " + Date.now() + "\\n"); db.exec("ROLLBACK"); db.close(); process.exit(0); }, Number(ms));
 `;
 
-/** Starts a process holding BEGIN IMMEDIATE on the ledger for `ms`; resolves once it holds it. */
+/**
+ * Starts a process holding BEGIN IMMEDIATE on the ledger for `ms`; resolves once it holds it.
+ * `releasingAt` is the wall-clock time just before it let go (nothing can write before it).
+ */
 export function holdWriteLock(
   ledger: string,
   ms: number,
-): Promise<{ child: ChildProcess; released: Promise<void> }> {
+): Promise<{ child: ChildProcess; released: Promise<void>; releasingAt: Promise<number> }> {
   const child = spawn(process.execPath, ["-e", HOLDER, ledger, String(ms)], { cwd: REPO });
   const released = new Promise<void>((r) => child.on("exit", () => r()));
+  let output = "";
+  let sawReleasing: (t: number) => void = () => undefined;
+  const releasingAt = new Promise<number>((r) => {
+    sawReleasing = r;
+  });
   return new Promise((ok, fail) => {
     child.stdout?.on("data", (d: Buffer) => {
-      if (d.toString().includes("locked")) ok({ child, released });
+      output += d.toString();
+      const m = /releasing (\d+)/.exec(output);
+      if (m?.[1]) sawReleasing(Number(m[1]));
+      if (d.toString().includes("locked")) ok({ child, released, releasingAt });
     });
     child.on("exit", (code) => fail(new Error(`lock holder exited ${code}`)));
   });
