@@ -4,7 +4,11 @@ import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { listDecisions } from "../../../mcp-server/ledger/decisions.js";
 import { getDeployment } from "../../../mcp-server/ledger/deployments.js";
 import { decide } from "../../../mcp-server/operations/decide.js";
-import { reportedPercent, rungForPercent } from "../../../mcp-server/operations/external-ladder.js";
+import {
+  recordReportedPercent,
+  reportedPercent,
+  rungForPercent,
+} from "../../../mcp-server/operations/external-ladder.js";
 import { pauseDeployment } from "../../../mcp-server/operations/pause-resume.js";
 import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
@@ -212,6 +216,18 @@ describe("verdict with a reported percent", () => {
     // The same percent again changes nothing.
     verdict(ctx, { deployment_id: "d1", percent: 25, at: iso(T0 + 20 * MIN) });
     expect(getDeployment(ctx.ledger, "d1").step_started_at).toBe(T0 + 4 * MIN);
+  });
+
+  it("external ladder: a restarted analysis at the same percent is judged afresh", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1", externalPolicy());
+    const first = verdict(ctx, { deployment_id: "d1", percent: 30, at: iso(T0 + 4 * MIN) });
+    ctx.ledger.write(() =>
+      recordReportedPercent(ctx, getDeployment(ctx.ledger, "d1"), 30, T0 + 5 * MIN, { restart: true }),
+    );
+    const again = verdict(ctx, { deployment_id: "d1", percent: 30, at: iso(T0 + 6 * MIN) });
+    expect(again.decision_id).not.toBe(first.decision_id);
+    expect(again.decided_at).toBe(iso(T0 + 6 * MIN));
   });
 
   it("external ladder: promote_step is refused, the controller moves the traffic", async () => {
