@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, NotFoundError, RefusedError } from "../../../mcp-server/core/errors.js";
+import type { Slice } from "../../../mcp-server/core/slice.js";
 import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { loadSlices } from "../../../mcp-server/ledger/slices.js";
 import { ingestSlices } from "../../../mcp-server/operations/ingest.js";
@@ -14,7 +15,7 @@ async function* lines(...items: unknown[]): AsyncIterable<string> {
 const slice = (deployment_id: string, minute: number) => ({
   deployment_id,
   t: iso(T0 + minute * MIN),
-  cohort: "canary",
+  cohort: "canary" as const,
   counters: { http_requests: 100, http_errors: 1 },
 });
 
@@ -41,7 +42,7 @@ describe("ingest", () => {
   });
 });
 
-async function failure(p: Promise<unknown>): Promise<InvalidInputError | RefusedError> {
+async function failure(p: Promise<unknown>): Promise<Error & { field?: string; rule?: string }> {
   const e = await p.then(
     () => undefined,
     (error: unknown) => error,
@@ -173,7 +174,7 @@ describe("ingest: one stream, all or nothing", () => {
       ],
       [{ dims: { region: "eu" } }, {}],
       [{}, { dims: { region: "eu" } }],
-    ] as const) {
+    ] satisfies [Partial<Slice>, Partial<Slice>][]) {
       const ctx = await operationsContext();
       start(ctx, "d1");
       async function* meanwhile(): AsyncIterable<string> {

@@ -20,7 +20,10 @@ async function started(policy = busyPolicy()) {
   return ctx;
 }
 
-function refusal(fn: () => unknown): InvalidInputError | RefusedError {
+/** A refusal: bad input names its field, a refused call its rule. */
+type Refusal = Error & { field?: string; rule?: string };
+
+function refusal(fn: () => unknown): Refusal {
   try {
     fn();
   } catch (e) {
