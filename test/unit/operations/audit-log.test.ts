@@ -73,6 +73,7 @@ describe("audit_log", () => {
     })();
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe("head");
+    expect((error as Error).message).toBe("head is checked during verification: pass verify: true with it");
     expect(() => auditLog(ctx, { verify: true, head: "ABC" })).toThrow(/64 lowercase hex/);
     expect(() => auditLog(ctx, { deployment_id: "nope" })).toThrow(NotFoundError);
   });

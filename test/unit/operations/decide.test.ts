@@ -25,7 +25,7 @@ describe("decide records the verdict with its evidence", () => {
       decided_at: iso(T0 + 11 * MIN),
       next_check_at: iso(T0 + 16 * MIN),
     });
-    expect(out.advice).toBeUndefined();
+    expect("advice" in out).toBe(false);
     expect(out.policy_sha256).toBe(out.report.policy_sha256);
     expect(out.inputs_sha256).toBe(out.report.inputs_sha256);
     const stored = getDecision(ctx.ledger, out.decision_id)!;
@@ -44,6 +44,7 @@ describe("decide records the verdict with its evidence", () => {
     expect(getDeployment(ctx.ledger, "d1").last_event_at).toBe(T0 + 11 * MIN);
     const entry = listAudit(ctx.ledger, { deploymentId: "d1" }).at(-1)!;
     expect(entry.entry_hash).toBe(out.audit_head);
+    expect(entry.action).toBe("decide");
     expect(entry.details).toEqual({
       decision_id: out.decision_id,
       verdict: "promote",
@@ -85,6 +86,43 @@ describe("decide records the verdict with its evidence", () => {
     expect(holds()).toBe(2);
     const payload = pendingMessages(ctx.ledger, "d1").at(-1)!.payload;
     expect(payload).toMatchObject({ event: "hold", verdict: "hold", step: 1, percent: 50 });
+  });
+
+  it("a hold on a new step is news even with the same reasons as the last hold", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1", busyPolicy({ notify: hook }));
+    feed(ctx, "d1", { from: T0, minutes: 4, percent: 10, canaryErrors: 0.01 });
+    const first = decide(ctx, { deployment_id: "d1", at: iso(T0 + 3 * MIN) });
+    promoteStep(
+      { ...ctx, actor: "release-lead@example.com" },
+      { deployment_id: "d1", override: { reason: "by hand" }, at: iso(T0 + 4 * MIN) },
+    );
+    feed(ctx, "d1", { from: T0 + 4 * MIN, minutes: 4, percent: 50, canaryErrors: 0.01 });
+    const second = decide(ctx, { deployment_id: "d1", at: iso(T0 + 7 * MIN) });
+    expect(second.reason_codes).toEqual(first.reason_codes);
+    expect(
+      pendingMessages(ctx.ledger, "d1")
+        .filter((m) => m.event === "hold")
+        .map((m) => m.payload.step),
+    ).toEqual([0, 1]);
+  });
+
+  it("a completed deployment is not judged again", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1", busyPolicy({ ladder: [{ percent: 10, window: "10m" }, { percent: 100 }] }));
+    promoteStep(
+      { ...ctx, actor: "release-lead@example.com" },
+      { deployment_id: "d1", override: { reason: "by hand" }, at: iso(T0 + MIN) },
+    );
+    const e = (() => {
+      try {
+        decide(ctx, { deployment_id: "d1", at: iso(T0 + 2 * MIN) });
+      } catch (error) {
+        return error;
+      }
+    })() as RefusedError;
+    expect(e.rule).toBe("deployment_ended");
+    expect(e.message).toMatch(/^deployment d1 is completed; its report is still there/);
   });
 
   it("a hold whose reasons change is news", async () => {
@@ -129,7 +167,16 @@ describe("resolveAt: what `now` is for a call", () => {
     const ctx = await real();
     expect(resolveAt(ctx, undefined, undefined)).toBe(T0 + 42);
     expect(resolveAt(ctx, undefined, T0)).toBe(T0 + 42);
-    expect(() => resolveAt(ctx, iso(T0), undefined)).toThrow(/only accepted with the manual clock/);
+    const e = (() => {
+      try {
+        resolveAt(ctx, iso(T0), undefined);
+      } catch (error) {
+        return error;
+      }
+    })() as InvalidInputError;
+    expect(e).toBeInstanceOf(InvalidInputError);
+    expect(e.field).toBe("at");
+    expect(e.message).toMatch(/only accepted with the manual clock/);
   });
 
   it("the manual clock takes an ISO time, or the latest seen, and refuses anything else", async () => {

@@ -55,12 +55,18 @@ describe("deployment cards (the status list)", () => {
       overdue: false,
       message: "current",
     });
-    // Slices up to T0+20m (past the next check at T0+16m) with no event since the decision.
-    feed(ctx, "d1", { from: T0 + 11 * MIN, minutes: 9, percent: 10, canaryErrors: 0.01 });
+    // Slices up to T0+16m, the next check: not overdue yet; one slice more and it is.
+    feed(ctx, "d1", { from: T0 + 11 * MIN, minutes: 5, percent: 10, canaryErrors: 0.01 });
+    expect(deploymentCards(ctx, {}).cards[0]!.look.overdue).toBe(false);
+    feed(ctx, "d1", { from: T0 + 16 * MIN, minutes: 1, percent: 10, canaryErrors: 0.01 });
     const later = deploymentCards(ctx, {}).cards[0]!;
-    expect(later.latestCanarySlice).toBe(T0 + 19 * MIN);
+    expect(later.latestCanarySlice).toBe(T0 + 16 * MIN);
     expect(later.look.overdue).toBe(true);
     expect(later.look.message).toMatch(/a look is overdue: the next check was due 2026-05-26T10:16:00.000Z/);
+    // With the wall clock, "now" is the clock's, whatever the slices say.
+    const wall = (now: number) => ({ ...ctx, clock: { mode: "real" as const, now: () => now } });
+    expect(deploymentCards(wall(T0 + 12 * MIN), {}).cards[0]!.look.overdue).toBe(false);
+    expect(deploymentCards(wall(T0 + 60 * MIN), {}).cards[0]!.look.overdue).toBe(true);
     // After the promotion the decision is of the old step.
     promoteStep(ctx, { deployment_id: "d1", expected_step: 0, at: iso(T0 + 12 * MIN) });
     expect(deploymentCards(ctx, {}).cards[0]!.look.stale).toBe(true);

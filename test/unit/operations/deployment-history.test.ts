@@ -24,11 +24,18 @@ describe("deployment history (the pages and canary report)", () => {
     const ctx = await operationsContext();
     start(ctx, "d1", busyPolicy({ auto_promote: false }));
     feed(ctx, "d1", { from: T0, minutes: 12, percent: 10, canaryErrors: 0.01 });
-    decide(ctx, { deployment_id: "d1", at: iso(T0 + 5 * MIN) });
+    start(ctx, "d2", busyPolicy({ service: "other" }));
+    decide(ctx, { deployment_id: "d1", at: iso(T0 + 3 * MIN) });
+    decide(ctx, { deployment_id: "d1", at: iso(T0 + 8 * MIN) });
     const last = decide(ctx, { deployment_id: "d1", at: iso(T0 + 11 * MIN) });
-    const { history } = deploymentHistory(ctx, { deployment_id: "d1" });
+    const { history, audit } = deploymentHistory(ctx, { deployment_id: "d1" });
     expect(history.report).toEqual(last.report);
-    expect(history.decisions.map((d) => d.verdict)).toEqual(["hold", "promote"]);
+    expect(history.decisions.map((d) => d.verdict)).toEqual(["hold", "hold", "promote"]);
+    // Only this deployment's audit entries.
+    expect(new Set(audit.map((e) => e.deployment_id))).toEqual(new Set(["d1"]));
+    // With the wall clock the labels speak for the clock's now.
+    const wall = { ...ctx, clock: { mode: "real" as const, now: () => T0 + 90 * MIN } };
+    expect(deploymentHistory(wall, { deployment_id: "d1" }).history.as_of).toBe(iso(T0 + 90 * MIN));
     expect(history.as_of).toBe(iso(T0 + 12 * MIN));
     expect(deploymentHistory(ctx, { deployment_id: "d1" }, { report: false }).history.report).toBeNull();
     expect(() => deploymentHistory(ctx, { deployment_id: "nope" })).toThrow(NotFoundError);

@@ -6,7 +6,7 @@ import {
   deploymentStatus,
   listDeploymentSummaries,
 } from "../../../mcp-server/operations/deployment-status.js";
-import { pauseDeployment } from "../../../mcp-server/operations/pause-resume.js";
+import { pauseDeployment, resumeDeployment } from "../../../mcp-server/operations/pause-resume.js";
 import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
 import { startDeployment } from "../../../mcp-server/operations/start-deployment.js";
@@ -79,6 +79,12 @@ describe("deployment_status", () => {
     start(ctx, "d1", busyPolicy({ auto_promote: false }));
     feed(ctx, "d1", { from: T0, minutes: 30, percent: 10, canaryErrors: 0.01 });
     decide(ctx, { deployment_id: "d1", at: iso(T0 + 11 * MIN) });
+    // Exactly at the next check (T0+16m) it is still fresh; with the wall clock past it, not.
+    pauseDeployment(ctx, { deployment_id: "d1", reason: "incident elsewhere", at: iso(T0 + 16 * MIN) });
+    expect(deploymentStatus(ctx, { deployment_id: "d1" }).latest_decision?.fresh).toBe(true);
+    const wall = { ...ctx, clock: { mode: "real" as const, now: () => T0 + 17 * MIN } };
+    expect(deploymentStatus(wall, { deployment_id: "d1" }).latest_decision?.fresh).toBe(false);
+    resumeDeployment(ctx, { deployment_id: "d1", reason: "incident over", at: iso(T0 + 16 * MIN) });
     // The last event is now past the decision's next check (T0+16m).
     pauseDeployment(ctx, { deployment_id: "d1", reason: "incident elsewhere", at: iso(T0 + 17 * MIN) });
     const paused = deploymentStatus(ctx, { deployment_id: "d1" });

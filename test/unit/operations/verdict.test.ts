@@ -276,5 +276,8 @@ describe("reported percents", () => {
       expect((error as InvalidInputError).field).toBe("percent");
     }
     expect(() => reportedPercent(100)).toThrow(/above 0 and below 100 \(got 100\)/);
+    // An empty string is no number at all, not 0.
+    expect(() => reportedPercent(" ")).toThrow(/must be a finite number/);
+    expect(() => reportedPercent("12.5")).not.toThrow();
   });
 });
