@@ -63,6 +63,19 @@ describe("ingest: one stream, all or nothing", () => {
     expect(entry).toMatchObject({ action: "ingest", at: iso(T0), details: { slices: 2, lines: 3 } });
   });
 
+  it("with the wall clock, a slice from now on is refused and the stream is recorded at now", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1");
+    const wall = { ...ctx, clock: { mode: "real" as const, now: () => T0 + 5 * MIN } };
+    const future = await failure(ingestSlices(wall, lines(slice("d1", 4), slice("d1", 5))));
+    expect(future.field).toBe("line 2: t");
+    expect((await ingestSlices(wall, lines(slice("d1", 4)))).slices).toBe(1);
+    expect(listAudit(ctx.ledger, { deploymentId: "d1" }).at(-1)).toMatchObject({
+      action: "ingest",
+      at: iso(T0 + 5 * MIN),
+    });
+  });
+
   it("a slice of another deployment than --deployment, or of none, is refused by line", async () => {
     const ctx = await operationsContext();
     start(ctx, "d1");

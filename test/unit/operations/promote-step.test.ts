@@ -157,6 +157,22 @@ describe("promote_step on a fresh promote verdict", () => {
   });
 });
 
+describe("promote_step retries around the end of the ladder", () => {
+  it("a retry of the completing promotion is a safe repeat of it", async () => {
+    const ctx = await healthy(
+      busyPolicy({ auto_promote: false, ladder: [{ percent: 10, window: "10m" }, { percent: 100 }] }),
+    );
+    decide(ctx, { deployment_id: "d1", at: iso(T0 + 11 * MIN) });
+    promoteStep(ctx, { deployment_id: "d1", expected_step: 0, at: iso(T0 + 11 * MIN) });
+    expect(promoteStep(ctx, { deployment_id: "d1", expected_step: 0 })).toMatchObject({
+      state: "completed",
+      step: 1,
+      percent: 100,
+      moved: false,
+    });
+  });
+});
+
 describe("promote_step by an approver's override", () => {
   it("moves against the verdict, marks the transition, and audits and announces the override", async () => {
     const ctx = await healthy();
@@ -220,6 +236,12 @@ describe("promote_step by an approver's override", () => {
     expect(e.message).toMatch(
       /^test:operator is not an approver of this policy \(release-lead@example.com\); only they may promote against the verdict \(no decision on step 0 yet/,
     );
+    const two = await healthy(busyPolicy({ approvers: [APPROVER, "sre@example.com"] }));
+    expect(
+      refusal(() =>
+        promoteStep(two, { deployment_id: "d1", override: { reason: "trust me" }, at: iso(T0 + MIN) }),
+      ).message,
+    ).toMatch(/\(release-lead@example.com, sre@example.com\)/);
     const ctx2 = await healthy(busyPolicy({ approvers: [] }));
     expect(
       refusal(() =>

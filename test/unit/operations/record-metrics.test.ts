@@ -105,6 +105,16 @@ describe("record_metrics stores slices all or nothing", () => {
     ).toBe(1);
   });
 
+  it("with the wall clock, slices from now on are refused and the call is recorded at now", async () => {
+    const ctx = await started();
+    const wall = { ...ctx, clock: { mode: "real" as const, now: () => T0 + 5 * MIN } };
+    expect(refusal(() => recordMetrics(wall, { deployment_id: "d1", slices: [slice(5)] })).field).toBe(
+      "slices[0].t",
+    );
+    expect(recordMetrics(wall, { deployment_id: "d1", slices: [slice(4)] }).accepted).toBe(1);
+    expect(listAudit(ctx.ledger, { deploymentId: "d1" }).at(-1)!.at).toBe(iso(T0 + 5 * MIN));
+  });
+
   it("refuses more events than trials, naming the metric", async () => {
     const ctx = await started();
     const e = refusal(() =>

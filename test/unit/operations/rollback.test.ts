@@ -106,6 +106,23 @@ describe("rollback: the emergency brake", () => {
     expect(rollback(ctx, { deployment_id: "d1", reason: "again" }).evidence).toEqual([]);
   });
 
+  it("keeps at most the five worst rows as evidence", async () => {
+    const ctx = await operationsContext();
+    const metric = (i: number) => ({
+      name: `error_rate_${i}`,
+      type: "ratio",
+      events: "http_errors",
+      trials: "http_requests",
+      bad: "increase",
+      tolerance: { relative: 0.2 },
+      margin: { relative: 0.5 },
+    });
+    start(ctx, "d1", busyPolicy({ metrics: [1, 2, 3, 4, 5, 6, 7].map(metric) }));
+    feed(ctx, "d1", { from: T0, minutes: 3, percent: 10, canaryErrors: 0.01 });
+    const out = rollback(ctx, { deployment_id: "d1", reason: "pager: errors", at: iso(T0 + 3 * MIN) });
+    expect(out.evidence).toHaveLength(5);
+  });
+
   it("works on a paused deployment and from a later step", async () => {
     const ctx = await operationsContext();
     start(ctx, "d1");

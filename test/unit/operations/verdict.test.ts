@@ -74,6 +74,24 @@ describe("verdict: the latest fresh decision, or a new look", () => {
     expect("segment" in v.evidence.rows[0]!).toBe(false);
   });
 
+  it("shows at most 20 rows", async () => {
+    const ctx = await operationsContext();
+    const metric = (i: number) => ({
+      name: `error_rate_${String(i).padStart(2, "0")}`,
+      type: "ratio",
+      events: "http_errors",
+      trials: "http_requests",
+      bad: "increase",
+      tolerance: { relative: 0.2 },
+      margin: { relative: 0.5 },
+    });
+    start(ctx, "d1", busyPolicy({ metrics: Array.from({ length: 22 }, (_, i) => metric(i)) }));
+    feed(ctx, "d1", { from: T0, minutes: 3, percent: 10, canaryErrors: 0.01 });
+    const v = verdict(ctx, { deployment_id: "d1", at: iso(T0 + 3 * MIN) });
+    expect(listDecisions(ctx.ledger, "d1")[0]!.report.rows.length).toBe(22);
+    expect(v.evidence.rows).toHaveLength(20);
+  });
+
   it("a rollback verdict rolls back under auto_rollback, with the decision named in the reason", async () => {
     const ctx = await operationsContext();
     start(ctx, "d1");
