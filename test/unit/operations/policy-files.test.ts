@@ -57,6 +57,7 @@ describe("policy files over HTTP: only under --policies", () => {
     const files = policyDirectory(dir);
     for (const path of [
       "../outside.yaml",
+      "..",
       join(root, "outside.yaml"),
       "escape.yaml",
       ".",

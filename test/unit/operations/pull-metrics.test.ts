@@ -187,6 +187,71 @@ describe("pullMetrics: complete slices not yet stored, validated like record_met
   });
 });
 
+describe("pullMetrics for histograms and around a rollback", () => {
+  it("a histogram metric's series is fetched as le buckets and stored as a histogram", async () => {
+    const prom = await prometheusApiStandIn((call) => {
+      const q = call.params.get("query") ?? "";
+      const times = sampleTimes(call);
+      if (!q.startsWith("latency"))
+        return matrix([{ metric: {}, values: times.map((ts) => [ts, "100"] as [number, string]) }]);
+      return matrix(
+        [
+          ["50", "60"],
+          ["100", "90"],
+          ["+Inf", "100"],
+        ].map(([le, v]) => ({
+          metric: { le: le! },
+          values: times.map((ts) => [ts, v!] as [number, string]),
+        })),
+      );
+    });
+    const ctx = await operationsContext();
+    start(
+      ctx,
+      "d1",
+      pulledPolicy(
+        prom.url,
+        {
+          metrics: [
+            {
+              name: "latency",
+              type: "histogram",
+              series: "latency",
+              percentiles: [90],
+              bad: "increase",
+              tolerance: { relative: 0.2 },
+            },
+          ],
+        },
+        { series: { latency: 'latency{cohort="{{cohort}}"}' } },
+      ),
+    );
+    const out = await pullMetrics(ctx, "d1", { at: iso(T0 + 3 * MIN) });
+    expect(out.errors).toEqual([]);
+    expect(out.series_stored).toBe(4);
+    const [s] = loadSlices(ctx.ledger, "d1");
+    expect(s!.histograms).toEqual({ latency: { bounds: [50, 100], counts: [60, 30, 10] } });
+    await prom.close();
+  });
+
+  it("a rollback while the source was asked stores nothing", async () => {
+    const ctx = await operationsContext();
+    let rolledBack = false;
+    const prom = await prometheusApiStandIn((call) => {
+      if (!rolledBack) {
+        rolledBack = true;
+        rollback(ctx, { deployment_id: "d1", reason: "pager: errors", at: iso(T0 + 4 * MIN) });
+      }
+      return matrix([{ metric: {}, values: sampleTimes(call).map((ts) => [ts, "100"] as [number, string]) }]);
+    });
+    start(ctx, "d1", pulledPolicy(prom.url));
+    const out = await pullMetrics(ctx, "d1", { at: iso(T0 + 5 * MIN) });
+    expect(out).toMatchObject({ pulled: true, series_stored: 0 });
+    expect(loadSlices(ctx.ledger, "d1")).toEqual([]);
+    await prom.close();
+  });
+});
+
 describe("pullMetrics failures become provider errors for the next decide", () => {
   it("a refused query fails its series alone; the decide after it holds on provider_error", async () => {
     const prom = await prometheusApiStandIn((call) => {

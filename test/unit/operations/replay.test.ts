@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../../mcp-server/core/errors.js";
-import { listTransitions } from "../../../mcp-server/ledger/deployments.js";
+import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { realClock } from "../../../mcp-server/operations/context.js";
 import { replayDeployment } from "../../../mcp-server/operations/replay.js";
 import { trafficSlices } from "../../support/service-traffic.js";
@@ -137,6 +137,10 @@ describe("replay in recorded mode: traffic follows the recording's percents", ()
       mode: "recorded",
     });
     expect(r.recorded_levels?.map((l) => l.rung)).toEqual([null, null]);
+    // The replayed ladder: the recorded percents with the policy's windows, then 100%.
+    const ladder = getDeployment(ctx.ledger, "r").policy.ladder;
+    expect(ladder.map((l) => l.window ?? null)).toEqual(["10m", "10m", null]);
+    expect(ladder.map((l) => Math.round(l.percent))).toEqual([3, 25, 100]);
     expect(r.note).toMatch(
       /which are not the policy's rungs: the replay used a ladder of the recorded percents/,
     );

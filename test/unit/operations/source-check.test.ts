@@ -117,9 +117,10 @@ describe("source check: every query for every cohort over the last hour", () => 
   });
 
   it("histograms need le buckets and are counted per bucket set", async () => {
+    // The sample is the +Inf bucket's newest value: every observation.
     const bucket = (le: string | undefined, extra: Record<string, string> = {}) => ({
       metric: { ...(le === undefined ? {} : { le }), __name__: "x", ...extra },
-      values: [[1, "3"]] as [number, string][],
+      values: [[1, le === "+Inf" ? "5" : "3"]] as [number, string][],
     });
     const s = await standIn((q) => {
       if (q.startsWith("good")) return matrix([bucket("100"), bucket("+Inf")]);
@@ -147,8 +148,8 @@ describe("source check: every query for every cohort over the last hour", () => 
       });
     const ok = await sourceCheck({ readPolicyFile: () => "" }, { policy: p("good"), at: iso(T0) });
     expect(ok.checks.map((c) => [c.status, c.series_count, c.sample])).toEqual([
-      ["ok", 1, 3],
-      ["ok", 1, 3],
+      ["ok", 1, 5],
+      ["ok", 1, 5],
     ]);
     const nole = await sourceCheck({ readPolicyFile: () => "" }, { policy: p("nole"), at: iso(T0) });
     expect(nole.checks[0]).toMatchObject({
