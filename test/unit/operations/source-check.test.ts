@@ -184,6 +184,15 @@ describe("source check: every query for every cohort over the last hour", () => 
     expect(out.checks.find((c) => c.series === "http_errors")).toMatchObject({ status: "ok", sample: null });
   });
 
+  it("checks the hour before now when no `at` is given", async () => {
+    const s = await standIn(() => one());
+    const before = Date.now();
+    const out = await sourceCheck({ readPolicyFile: () => "" }, { policy: policy(s.url, Q) });
+    const to = Date.parse(out.to);
+    expect(to).toBeLessThanOrEqual(Date.now());
+    expect(to).toBeGreaterThan(before - 2 * MIN);
+  });
+
   it("a source that does not answer at all is unreachable", async () => {
     const s = await standIn(() => one());
     await s.close();

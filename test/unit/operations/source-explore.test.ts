@@ -94,6 +94,26 @@ describe("source explore: what a service's metrics look like", () => {
     expect(out.truncated).toBe(true);
   });
 
+  it("reads at most 2 000 series, and looks at the last hour before now by default", async () => {
+    const many = Array.from({ length: 2001 }, (_, i) => ({
+      __name__: `m_${i % 3}`,
+      service: "big",
+      pod: `p${i}`,
+    }));
+    const s = await standIn((call) =>
+      call.path === "/api/v1/series" && (call.params.get("match[]") ?? "").startsWith("{service=~")
+        ? { body: { status: "success", data: many } }
+        : undefined,
+    );
+    const before = Date.now();
+    const out = await sourceExplore(noFiles, { url: s.url, service: "big" });
+    expect(out.truncated).toBe(true);
+    expect(out.metrics.reduce((n, m) => n + m.series, 0)).toBe(2000);
+    const end = Number(s.calls[0]!.params.get("end")) * 1000;
+    expect(end).toBeGreaterThanOrEqual(before);
+    expect(end).toBeLessThanOrEqual(Date.now());
+  });
+
   it("regex characters in the service are escaped; a proxy without metadata still lists names", async () => {
     const s = await standIn((call) =>
       call.path === "/api/v1/metadata" ? { status: 404, body: {} } : undefined,
@@ -186,5 +206,13 @@ describe("source explore's refusals", () => {
     expect(failing.message).toMatch(
       /^\/api\/v1\/series: the query failed \(HTTP 422, execution: too many series\)/,
     );
+    // Discovery asks once: an overloaded source is not retried.
+    const busy = await standIn((call) =>
+      call.path === "/api/v1/series" ? { status: 503, body: {} } : undefined,
+    );
+    expect(
+      (await refusal(sourceExplore(noFiles, { url: busy.url, service: "x", at: iso(T0) }))).message,
+    ).toMatch(/HTTP 503/);
+    expect(busy.calls).toHaveLength(1);
   });
 });
