@@ -121,6 +121,13 @@ describe("ingest: one stream, all or nothing", () => {
     expect(stored!.counters.http_requests).toBe(5001 * 100);
   });
 
+  it("a stream of 5 000 slices without a progress callback is fine", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1");
+    const many = Array.from({ length: 5000 }, (_, i) => ({ ...slice("d1", 0), instance: `pod-${i}` }));
+    expect((await ingestSlices(ctx, lines(...many))).slices).toBe(5000);
+  });
+
   it("a rollback while the file was read refuses slices from after it; earlier ones are kept", async () => {
     const ctx = await operationsContext();
     start(ctx, "d1");
@@ -185,6 +192,10 @@ describe("ingest: one stream, all or nothing", () => {
         { histograms: { latency: { bounds: [10], counts: [1, 1] } } },
         { histograms: { latency: { bounds: [20], counts: [1, 1] } } },
       ],
+      [
+        { histograms: { latency: { bounds: [10], counts: [1, 1] } } },
+        { histograms: { latency: { bounds: [10, 20], counts: [1, 1, 1] } } },
+      ],
       [{ dims: { region: "eu" } }, {}],
       [{}, { dims: { region: "eu" } }],
     ] satisfies [Partial<Slice>, Partial<Slice>][]) {
@@ -197,5 +208,14 @@ describe("ingest: one stream, all or nothing", () => {
       const e = await failure(ingestSlices(ctx, meanwhile()));
       expect((e as RefusedError).rule, JSON.stringify(mine)).toBe("concurrent_change");
     }
+    // The same bounds stored meanwhile agree.
+    const ctx = await operationsContext();
+    start(ctx, "d1");
+    const h = { histograms: { latency: { bounds: [10, 20], counts: [1, 1, 1] } } };
+    async function* same(): AsyncIterable<string> {
+      yield JSON.stringify({ ...slice("d1", 0), ...h });
+      recordMetrics(ctx, { deployment_id: "d1", slices: [{ ...slice("d1", 1), ...h }] });
+    }
+    expect((await ingestSlices(ctx, same())).slices).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getDeployment } from "../../../mcp-server/ledger/deployments.js";
-import { judgeContext, latestSeen, reportAt } from "../../../mcp-server/operations/judge.js";
+import { decide } from "../../../mcp-server/operations/decide.js";
+import { holdingSince, judgeContext, latestSeen, reportAt } from "../../../mcp-server/operations/judge.js";
 import { pauseDeployment } from "../../../mcp-server/operations/pause-resume.js";
 import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
@@ -65,6 +66,30 @@ describe("judgeContext: the steps and state as they stood at a time", () => {
     const done = judgeContext(ctx2, getDeployment(ctx2.ledger, "d1"), T0 + 4 * MIN);
     expect(done).toMatchObject({ state: "completed", endedAt: T0 + 3 * MIN });
     expect(done.steps.map((s) => s.percent)).toEqual([10, 100]);
+  });
+});
+
+describe("holdingSince across steps", () => {
+  it("holds on an earlier step do not start the current step's run", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1");
+    feed(ctx, "d1", { from: T0, minutes: 4, percent: 10, canaryErrors: 0.01 });
+    expect(decide(ctx, { deployment_id: "d1", at: iso(T0 + 3 * MIN) }).verdict).toBe("hold");
+    promoteByHand(ctx, T0 + 4 * MIN);
+    feed(ctx, "d1", { from: T0 + 4 * MIN, minutes: 4, percent: 50, canaryErrors: 0.01 });
+    expect(decide(ctx, { deployment_id: "d1", at: iso(T0 + 7 * MIN) }).verdict).toBe("hold");
+    expect(holdingSince(ctx, getDeployment(ctx.ledger, "d1"))).toBe(T0 + 7 * MIN);
+    expect(holdingSince(ctx, getDeployment(ctx.ledger, "d1"), 0)).toBeUndefined();
+  });
+
+  it("as of a decision on a later step, the steps up to it count", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1");
+    promoteByHand(ctx, T0 + 11 * MIN);
+    const d = getDeployment(ctx.ledger, "d1");
+    expect(
+      judgeContext(ctx, d, T0 + 12 * MIN, { step: 1, state: "canary" }).steps.map((s) => s.step),
+    ).toEqual([0, 1]);
   });
 });
 

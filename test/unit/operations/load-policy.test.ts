@@ -101,6 +101,19 @@ describe("policy arguments", () => {
     expect(alias.ok ? [] : alias.errors.map((e) => e.path)).toEqual(["(file)"]);
   });
 
+  it("a mapping with service and a ladder or metrics is a policy: its errors are quoted", () => {
+    for (const text of [
+      "service: checkout\nladder: [{ percent: 100 }]\n",
+      "service: checkout\nmetrics: []\n",
+    ]) {
+      const checked = checkPolicyArgument(reading({ f: text }), "f");
+      expect(checked.ok).toBe(false);
+      const paths = checked.ok ? [] : checked.errors.map((e) => e.path);
+      expect(paths, text).not.toContain("(file)");
+      expect(paths.length).toBeGreaterThan(0);
+    }
+  });
+
   it("a policy's first error names its field and line, and counts the rest", () => {
     const broken = YAML.replace("percent: 10,", "percent: 101,").replace("bad: increase", "bad: sideways");
     const error = invalid(() => loadPolicyArgument(reading({ "p.yaml": broken }), "p.yaml"));

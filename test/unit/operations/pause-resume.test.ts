@@ -4,6 +4,7 @@ import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { pendingMessages } from "../../../mcp-server/ledger/outbox.js";
 import { pauseDeployment, resumeDeployment } from "../../../mcp-server/operations/pause-resume.js";
+import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
 import { busyPolicy, iso, MIN, operationsContext, start, T0 } from "./harness.js";
 
@@ -74,6 +75,18 @@ describe("pause and resume", () => {
       details: { reason: "incident over" },
     });
     expect(pendingMessages(ctx.ledger, "d1").map((m) => m.event)).toEqual(["started", "hold"]);
+  });
+
+  it("a completed deployment cannot be paused", async () => {
+    const ctx = await operationsContext();
+    start(ctx, "d1", busyPolicy({ ladder: [{ percent: 10, window: "10m" }, { percent: 100 }] }));
+    promoteStep(
+      { ...ctx, actor: "release-lead@example.com" },
+      { deployment_id: "d1", override: { reason: "by hand" }, at: iso(T0 + MIN) },
+    );
+    expect(refusal(() => pauseDeployment(ctx, { deployment_id: "d1", reason: "incident" })).message).toBe(
+      "deployment d1 is completed; there is nothing to pause",
+    );
   });
 
   it("an ended deployment has nothing to pause or resume; time never goes back", async () => {

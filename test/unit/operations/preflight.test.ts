@@ -32,5 +32,31 @@ describe("preflight (operation): the policy's rungs at a traffic, read-only", ()
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe("traffic.baselines.latency");
     expect((error as Error).message).toBe("the policy has no ratio metric named latency");
+    // A baseline is a rate: naming a histogram metric is refused too, and every named one must exist.
+    const withLatency = busyPolicy({
+      metrics: [
+        ...(busyPolicy().metrics as unknown[]),
+        {
+          name: "latency",
+          type: "histogram",
+          series: "lat",
+          percentiles: [99],
+          bad: "increase",
+          tolerance: { relative: 0.2 },
+        },
+      ],
+    });
+    expect(() =>
+      preflight(noFiles, {
+        policy: withLatency,
+        traffic: { requests_per_minute: 5000, baselines: { latency: 0.1 } },
+      }),
+    ).toThrow("the policy has no ratio metric named latency");
+    expect(
+      preflight(noFiles, {
+        policy: withLatency,
+        traffic: { requests_per_minute: 5000, baselines: { error_rate: 0.002 } },
+      }),
+    ).toBeDefined();
   });
 });
