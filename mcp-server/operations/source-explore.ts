@@ -1,6 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InvalidInputError } from "../core/errors.js";
+import { escapePromqlString } from "../core/policy/promql-template.js";
 import { prometheusSourceSchema } from "../core/policy/schema.js";
 import { createHttpClient, type HttpClient } from "../metrics/http-client.js";
 import { callApi } from "../metrics/prometheus.js";
@@ -66,8 +67,9 @@ const metadataAnswer = z.object({
   data: z.record(z.string(), z.array(z.object({ type: z.string().optional(), help: z.string().optional() }))),
 });
 
+/** A literal inside a regex matcher's double-quoted PromQL string: regex-escaped, then string-escaped. */
 function reEscape(s: string): string {
-  return s.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&").replace(/"/g, '\\"');
+  return escapePromqlString(s.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&"), '"');
 }
 
 function draftSource(
