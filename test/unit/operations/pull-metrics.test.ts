@@ -8,8 +8,8 @@ import {
   providerErrorsOf,
   pullAll,
   pullMetrics,
+  sourceErrorsOf,
   sourceSeries,
-  takeSourceErrors,
 } from "../../../mcp-server/operations/pull-metrics.js";
 import { recordMetrics } from "../../../mcp-server/operations/record-metrics.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
@@ -270,15 +270,21 @@ describe("pullMetrics failures become provider errors for the next decide", () =
     expect(out.errors[0]!.message).toMatch(
       /^the query was refused \(HTTP 400, bad_data: parse error at char 7\)/,
     );
-    const dec = decide(ctx, { deployment_id: "d1", at: iso(T0 + 5 * MIN) });
+    // One error per series for the look, naming the cohorts that failed.
+    const errors = sourceErrorsOf(out);
+    expect(errors.map((e) => e.series)).toEqual(["http_errors"]);
+    expect(errors[0]!.message).toMatch(/^canary and control: the query was refused/);
+    const dec = decide(ctx, { deployment_id: "d1", at: iso(T0 + 5 * MIN) }, errors);
     expect(dec.verdict).toBe("hold");
     expect(dec.reason_codes).toContain("provider_error");
     const reason = dec.reasons.find((r) => r.startsWith("http_errors: the metric source failed"))!;
     expect(reason).toMatch(
       /^http_errors: the metric source failed \(canary and control: the query was refused/,
     );
-    // Taken once: the next decide has none.
-    expect(takeSourceErrors(ctx, "d1")).toEqual([]);
+    // The errors belong to that look: a later decide without them does not hold on them.
+    const later = decide(ctx, { deployment_id: "d1", at: iso(T0 + 6 * MIN) });
+    expect(later.reason_codes).not.toContain("provider_error");
+    expect(later.reason_codes.length).toBeGreaterThan(0);
     await prom.close();
   });
 
@@ -299,8 +305,9 @@ describe("pullMetrics failures become provider errors for the next decide", () =
       "query_error",
     ]);
     failing = false;
-    expect((await pullMetrics(ctx, "d1", { at: iso(T0 + 6 * MIN) })).errors).toEqual([]);
-    expect(takeSourceErrors(ctx, "d1")).toEqual([]);
+    const answered = await pullMetrics(ctx, "d1", { at: iso(T0 + 6 * MIN) });
+    expect(answered.errors).toEqual([]);
+    expect(sourceErrorsOf(answered)).toEqual([]);
     await prom.close();
   });
 
