@@ -1,4 +1,16 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { InvalidInputError, RefusedError } from "../core/errors.js";
@@ -63,7 +75,7 @@ function checkFile(path: string, access: "read" | "write"): void {
         `there is no ledger at ${path} (nothing has been started with it); pass --ledger PATH or set CANARY_LEDGER to the ledger you mean`,
       );
     }
-    mkdirSync(dirname(path), { recursive: true });
+    createLedgerFile(path);
     return;
   }
   if (size === 0) {
@@ -80,6 +92,42 @@ function checkFile(path: string, access: "read" | "write"): void {
     closeSync(fd);
   }
   if (header.toString("latin1") !== SQLITE_HEADER) throw corrupt(path, "it is not a SQLite database");
+}
+
+/**
+ * Creates a new, migrated ledger at `path` all at once: built under a temporary name, then linked
+ * into place. Another process starting at the same moment (two CI jobs) therefore sees either no
+ * file or a whole ledger, never the empty file SQLite leaves between creating and first writing
+ * it (which would read as a truncated ledger). Whoever links second uses the first one's file.
+ */
+function createLedgerFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    const db = new BetterSqlite3(tmp);
+    try {
+      db.pragma("journal_mode = WAL");
+      migrate(db);
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return;
+      // A file system without hard links: a rename, unless someone got there first.
+      if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP") {
+        if (!existsSync(path)) renameSync(tmp, path);
+        return;
+      }
+      throw error;
+    }
+  } catch (error) {
+    throw ledgerError(error, path);
+  } finally {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
+  }
 }
 
 /**
