@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { createAssigner } from "../../../mcp-server/cohort-assigner.js";
+import { RefusedError } from "../../../mcp-server/core/errors.js";
 import type { Slice } from "../../../mcp-server/core/slice.js";
 import { openLedger } from "../../../mcp-server/ledger/open.js";
 import { manualClock, type OperationContext } from "../../../mcp-server/operations/context.js";
@@ -61,4 +62,15 @@ export function feed(
   });
   recordMetrics(ctx, { deployment_id: id, slices });
   return slices;
+}
+
+/** The RefusedError fn throws (any other outcome fails the test). */
+export function refusal(fn: () => unknown): RefusedError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof RefusedError) return error;
+    throw error;
+  }
+  throw new Error("expected a refusal");
 }

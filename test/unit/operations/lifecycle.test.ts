@@ -1,22 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { NotFoundError, RefusedError } from "../../../mcp-server/core/errors.js";
+import { NotFoundError } from "../../../mcp-server/core/errors.js";
 import { getDeployment } from "../../../mcp-server/ledger/deployments.js";
 import { decide } from "../../../mcp-server/operations/decide.js";
 import { holdingSince } from "../../../mcp-server/operations/judge.js";
 import { pauseDeployment, resumeDeployment } from "../../../mcp-server/operations/pause-resume.js";
 import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
-import { busyPolicy, feed, iso, MIN, operationsContext, start, T0 } from "./harness.js";
-
-function refusal(fn: () => unknown): RefusedError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RefusedError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
+import { busyPolicy, feed, iso, MIN, operationsContext, refusal, start, T0 } from "./harness.js";
 
 describe("start", () => {
   it("starts at the first rung, repeats safely, and refuses a reused id or a second canary of the service", async () => {

@@ -1,22 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { RefusedError } from "../../../mcp-server/core/errors.js";
 import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { pendingMessages } from "../../../mcp-server/ledger/outbox.js";
 import { pauseDeployment, resumeDeployment } from "../../../mcp-server/operations/pause-resume.js";
 import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
-import { busyPolicy, iso, MIN, operationsContext, start, T0 } from "./harness.js";
-
-function refusal(fn: () => unknown): RefusedError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RefusedError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
+import { busyPolicy, iso, MIN, operationsContext, refusal, start, T0 } from "./harness.js";
 
 describe("pause and resume", () => {
   it("pause freezes the ladder at its percent, audits the reason and announces a hold; a repeat moves nothing", async () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { RefusedError } from "../../../mcp-server/core/errors.js";
 import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { pendingMessages } from "../../../mcp-server/ledger/outbox.js";
@@ -7,20 +6,10 @@ import { decide } from "../../../mcp-server/operations/decide.js";
 import { pauseDeployment } from "../../../mcp-server/operations/pause-resume.js";
 import { promoteStep } from "../../../mcp-server/operations/promote-step.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
-import { busyPolicy, feed, iso, MIN, operationsContext, start, T0 } from "./harness.js";
+import { busyPolicy, feed, iso, MIN, operationsContext, refusal, start, T0 } from "./harness.js";
 
 const hook = [{ type: "webhook", url_env: "HOOK" }];
 const APPROVER = "release-lead@example.com";
-
-function refusal(fn: () => unknown): RefusedError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RefusedError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 async function healthy(policy = busyPolicy({ auto_promote: false, notify: hook })) {
   const ctx = await operationsContext();
