@@ -1,8 +1,9 @@
 import { createJudge, type Judge } from "../core/compare/index.js";
 import type { JudgeContext, StepStart } from "../core/deployment.js";
+import { BusyError, IntegrityError } from "../core/errors.js";
 import type { Report } from "../core/report.js";
 import type { DeploymentRecord } from "../ledger/deployments.js";
-import { loadSlices, sliceWritesSince } from "../ledger/slices.js";
+import { loadSlices, type SliceWrites, sliceWritesSince } from "../ledger/slices.js";
 import type { OperationContext } from "./context.js";
 
 // A long-running process (serve, its controller, watch) keeps each deployment's judge between
@@ -43,11 +44,16 @@ export class JudgeStates {
   /** The report at `at` with slices complete before `dataUntil`, from a kept judge when it can be. */
   report(ctx: OperationContext, d: DeploymentRecord, judgeContext: JudgeContext, dataUntil: number): Report {
     const kept = this.states.get(d.id);
-    if (kept && this.canReuse(ctx, kept, d, judgeContext, dataUntil)) {
+    const revision = sliceWritesSince(ctx.ledger, d.id, kept?.revision ?? -1);
+    if (kept && this.canReuse(kept, d, judgeContext, dataUntil, revision)) {
       try {
-        return this.advance(ctx, kept, judgeContext, dataUntil);
-      } catch {
-        // A step history that changed behind the folded slices: build it again below.
+        const report = this.advance(ctx, kept, judgeContext, dataUntil, revision.revision);
+        this.counts.reused++;
+        return report;
+      } catch (error) {
+        // A busy or damaged ledger is the caller's to hear about; anything else is the judge
+        // refusing a step history that changed behind its folded slices: build it again below.
+        if (error instanceof BusyError || error instanceof IntegrityError) throw error;
       }
     }
     this.states.delete(d.id);
@@ -58,37 +64,41 @@ export class JudgeStates {
       policySha256: d.policy_sha256,
       createdAt: d.created_at,
       fedBefore: Number.MIN_SAFE_INTEGER,
-      revision: sliceWritesSince(ctx.ledger, d.id, -1).revision,
+      revision: -1,
       lastAt: Number.NEGATIVE_INFINITY,
     };
     this.counts.rebuilt++;
-    const report = this.advance(ctx, state, judgeContext, dataUntil);
+    const report = this.advance(ctx, state, judgeContext, dataUntil, revision.revision);
     this.keep(d.id, state);
     return report;
   }
 
+  /** Whether a kept judge still folds the same slices; `writes` is the log since it last looked. */
   private canReuse(
-    ctx: OperationContext,
     s: JudgeState,
     d: DeploymentRecord,
     jc: JudgeContext,
     dataUntil: number,
+    writes: SliceWrites,
   ): boolean {
     if (s.policySha256 !== d.policy_sha256 || s.createdAt !== d.created_at) return false;
     // Looks only move forward; an earlier time (a recheck, a replay) is built afresh.
     if (jc.at < s.lastAt || dataUntil < s.fedBefore) return false;
     if (jc.endedAt !== s.context.endedAt) return false;
     if (!extends_(s.context.steps, jc.steps)) return false;
-    const writes = sliceWritesSince(ctx.ledger, d.id, s.revision);
     // Fewer writes than this judge has seen: the file was replaced (a restored backup).
     if (writes.revision < s.revision) return false;
-    if (writes.firstT !== null && writes.firstT < s.fedBefore) return false;
-    this.counts.reused++;
-    return true;
+    return writes.firstT === null || writes.firstT >= s.fedBefore;
   }
 
-  private advance(ctx: OperationContext, s: JudgeState, jc: JudgeContext, dataUntil: number): Report {
-    const revision = sliceWritesSince(ctx.ledger, jc.deploymentId, s.revision).revision;
+  /** Folds the slices stored since the judge's last look (read at `revision` of the write log), then reports. */
+  private advance(
+    ctx: OperationContext,
+    s: JudgeState,
+    jc: JudgeContext,
+    dataUntil: number,
+    revision: number,
+  ): Report {
     const from = s.fedBefore;
     const until = Math.min(jc.at, dataUntil);
     if (until > from) {
