@@ -1,5 +1,5 @@
 import type { Verdict } from "../core/decision.js";
-import { sqlOf } from "./connection.js";
+import { prepared, sqlOf } from "./connection.js";
 import { type DeploymentRecord, findDeployment } from "./deployments.js";
 import type { Ledger } from "./open.js";
 
@@ -16,21 +16,22 @@ export interface ScheduledDeployment {
   latest: DecisionTiming | undefined;
 }
 
-/**
- * Every active (running or paused) deployment with its latest decision's timing, in id order:
- * what the controller needs to know which looks are due. One query for the decisions, however
- * many deployments there are.
- */
-export function activeSchedule(ledger: Ledger): ScheduledDeployment[] {
-  const rows = sqlOf(ledger)
-    .prepare(
-      `SELECT d.id AS id, x.step AS step, x.verdict AS verdict, x.decided_at AS decided_at, x.next_check_at AS next_check_at
+const SCHEDULE_COLUMNS = `SELECT d.id AS id, x.step AS step, x.verdict AS verdict, x.decided_at AS decided_at, x.next_check_at AS next_check_at
        FROM deployments d
        LEFT JOIN decisions x ON x.id = (SELECT MAX(id) FROM decisions WHERE deployment_id = d.id)
-       WHERE d.state IN ('canary','paused')
-       ORDER BY d.id`,
-    )
-    .all() as ({ id: string } & { [K in keyof DecisionTiming]: DecisionTiming[K] | null })[];
+       WHERE d.state IN ('canary','paused')`;
+
+/**
+ * Every active (running or paused) deployment with its latest decision's timing, in id order
+ * (or just `only`, while it is active): what the scheduler needs to know which looks are due.
+ * One query for the decisions, however many deployments there are.
+ */
+export function activeSchedule(ledger: Ledger, only?: string): ScheduledDeployment[] {
+  const rows = (
+    only === undefined
+      ? prepared(sqlOf(ledger), `${SCHEDULE_COLUMNS} ORDER BY d.id`).all()
+      : prepared(sqlOf(ledger), `${SCHEDULE_COLUMNS} AND d.id = ?`).all(only)
+  ) as ({ id: string } & { [K in keyof DecisionTiming]: DecisionTiming[K] | null })[];
   const out: ScheduledDeployment[] = [];
   for (const r of rows) {
     const deployment = findDeployment(ledger, r.id);

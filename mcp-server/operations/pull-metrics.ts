@@ -7,7 +7,7 @@ import type { Policy } from "../core/policy/schema.js";
 import type { Cohort, Slice } from "../core/slice.js";
 import { appendAudit } from "../ledger/audit.js";
 import { recentDecisionHeads } from "../ledger/decisions.js";
-import { activeDeploymentIds, type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
+import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
 import { type SeriesRow, seriesShapes, upsertSeries } from "../ledger/slices.js";
 import { getDeploymentVars, newestSlices } from "../ledger/source.js";
 import { type ProviderFactory, sharedProvider } from "../metrics/index.js";
@@ -52,11 +52,6 @@ export function sourceErrorsOf(outcome: PullOutcome): ProviderError[] {
     const cohorts = fs.map((f) => f.cohort).join(" and ");
     return { series, message: `${cohorts}: ${messages.join("; ")}` };
   });
-}
-
-/** The source errors of each pulled deployment, for tickAll. */
-export function sourceErrorsById(outcomes: readonly PullOutcome[]): Map<string, ProviderError[]> {
-  return new Map(outcomes.map((o) => [o.deployment_id, sourceErrorsOf(o)]));
 }
 
 /** Consecutive looks with a failed source before `beforeId`, from the recorded decisions' reason codes. */
@@ -236,13 +231,6 @@ export async function pullMetrics(
   };
 }
 
-/** Pulls every active deployment that has a source (tick, serve). */
-export async function pullAll(ctx: OperationContext, options: PullOptions = {}): Promise<PullOutcome[]> {
-  // Every active deployment (never the first few hundred), in id order.
-  const ids = activeDeploymentIds(ctx.ledger).filter((id) => getDeployment(ctx.ledger, id).policy.source);
-  return Promise.all(ids.map((id) => pullMetrics(ctx, id, options)));
-}
-
 /**
  * The one-line call transports make before compare, decide or tick of one deployment: returns
  * the source errors for that look (none without a source).
@@ -250,6 +238,9 @@ export async function pullAll(ctx: OperationContext, options: PullOptions = {}):
 export async function pullBefore(
   ctx: OperationContext,
   input: { deployment_id: string; at?: string | undefined },
+  providers?: ProviderFactory,
 ): Promise<ProviderError[]> {
-  return sourceErrorsOf(await pullMetrics(ctx, input.deployment_id, { at: input.at }));
+  return sourceErrorsOf(
+    await pullMetrics(ctx, input.deployment_id, { at: input.at, ...(providers ? { providers } : {}) }),
+  );
 }

@@ -3,7 +3,7 @@ import type { ProviderError } from "../core/decide/index.js";
 import { durationMs } from "../core/duration.js";
 import { orNull } from "../core/nullable.js";
 import { type DecisionHead, type DecisionRecord, latestDecisionHead } from "../ledger/decisions.js";
-import { activeDeploymentIds, type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
+import { type DeploymentRecord, getDeployment } from "../ledger/deployments.js";
 import { type OperationContext, resolveAt } from "./context.js";
 import { decide } from "./decide.js";
 import { windowEndsAt } from "./deployment-status.js";
@@ -121,18 +121,4 @@ export function tickDeployment(
         : null;
     return result;
   });
-}
-
-/** One pass over every active deployment in the ledger (all of them, however many). */
-export function tickAll(
-  ctx: OperationContext,
-  at?: string,
-  /** The errors of the pulls just before (pullAll), per deployment. */
-  sourceErrors?: ReadonlyMap<string, readonly ProviderError[]>,
-): TickAction[] {
-  // Check `at` once up front, so a bad one is refused even when nothing is active.
-  if (at !== undefined) resolveAt(ctx, at, undefined);
-  return activeDeploymentIds(ctx.ledger).map((id) =>
-    tickDeployment(ctx, id, at, { sourceErrors: sourceErrors?.get(id) ?? [] }),
-  );
 }

@@ -2,7 +2,8 @@ import { Agent, get } from "node:http";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { createAssigner } from "../../mcp-server/cohort-assigner.js";
-import { type ControllerClock, createController } from "../../mcp-server/controller/controller.js";
+import type { SchedulerClock } from "../../mcp-server/controller/clock.js";
+import { createController } from "../../mcp-server/controller/controller.js";
 import { createHttpServer } from "../../mcp-server/http/server.js";
 import { openLedger } from "../../mcp-server/ledger/open.js";
 import { type SeriesRow, upsertSeries } from "../../mcp-server/ledger/slices.js";
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
   );
 
   let now = T0 + minutes * MIN;
-  const clock: ControllerClock = { now: () => now, sleep: async () => undefined };
+  const clock: SchedulerClock = { now: () => now, sleep: async () => undefined };
   const judgeStates = new JudgeStates();
   const ctx: OperationContext = { ...base, judgeStates };
   const controller = createController({ ctx, clock, holder: "bench", leaseMs: 3_600_000 });

@@ -5,7 +5,7 @@ import { createAssigner } from "../../mcp-server/cohort-assigner.js";
 import { openLedger } from "../../mcp-server/ledger/open.js";
 import { realClock } from "../../mcp-server/operations/context.js";
 import { recordMetrics } from "../../mcp-server/operations/record-metrics.js";
-import { CLI, REPO, runCli, tempDir } from "../support/cli.js";
+import { CLI, REPO, runCli, runCliAsync, tempDir } from "../support/cli.js";
 import { Random } from "../support/random.js";
 
 /**
@@ -104,5 +104,44 @@ describe("canary watch drives a deployment to its end on the real clock", () => 
       percent: number;
     };
     expect(status).toMatchObject({ state: "rolled_back", percent: 0 });
+  }, 60_000);
+
+  it("ends when someone else rolls the deployment back between its looks, and exits 2 for an unknown one", async () => {
+    const dir = tempDir();
+    const ledger = join(dir, "ledger.db");
+    const policy = join(dir, "policy.json");
+    const { writeFileSync } = await import("node:fs");
+    // Looks are ten minutes apart: the watch must notice the brake long before the next one (the
+    // test gives it a minute).
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        service: "slow",
+        check_every: "10m",
+        ladder: [{ percent: 5, window: "30m" }, { percent: 100 }],
+        metrics: [
+          {
+            name: "error_rate",
+            type: "ratio",
+            events: "e",
+            trials: "n",
+            bad: "increase",
+            tolerance: { relative: 0.1 },
+          },
+        ],
+      }),
+    );
+    expect(runCli(["start", "slow-1", "--policy", policy, "--ledger", ledger]).code).toBe(0);
+    const watching = runCliAsync(["watch", "slow-1", "--poll-seconds", "0.5", "--ledger", ledger]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const brake = runCli(["rollback", "slow-1", "--reason", "pager: checkout errors", "--ledger", ledger]);
+    expect(brake.code, brake.stderr).toBe(0);
+    const watched = await watching;
+    expect(watched.code, watched.stderr).toBe(20);
+    expect(watched.stdout).toMatch(/rolled back/);
+
+    const unknown = await runCliAsync(["watch", "nobody-1", "--ledger", ledger]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/nobody-1/);
   }, 60_000);
 });

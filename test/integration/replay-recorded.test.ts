@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createAssigner } from "../../mcp-server/cohort-assigner.js";
+import { replayDeployment } from "../../mcp-server/controller/replay.js";
 import type { Slice } from "../../mcp-server/core/slice.js";
 import { openLedger } from "../../mcp-server/ledger/open.js";
 import { manualClock, type OperationContext } from "../../mcp-server/operations/context.js";
-import { replayDeployment } from "../../mcp-server/operations/replay.js";
 import { basicPolicy } from "../support/policies.js";
 import { healthySliceLines } from "../support/slices.js";
 
@@ -33,7 +33,7 @@ describe("replay of a recording made at fixed percents", () => {
   const policy = basicPolicy({ check_every: "5m" });
 
   it("driving the policy's own ladder judges 1% traffic against 5% and raises the split alarm", async () => {
-    const r = replayDeployment(await replayCtx(), {
+    const r = await replayDeployment(await replayCtx(), {
       deploymentId: "r",
       policy,
       slices: fixedPercentRecording(),
@@ -44,7 +44,7 @@ describe("replay of a recording made at fixed percents", () => {
   });
 
   it("following the recorded percents shows no split alarm, and says which percents it followed", async () => {
-    const r = replayDeployment(await replayCtx(), {
+    const r = await replayDeployment(await replayCtx(), {
       deploymentId: "r",
       policy,
       slices: fixedPercentRecording(),
@@ -70,7 +70,12 @@ describe("replay of a recording made at fixed percents", () => {
       seed: 9,
     });
     const slices = [...low, ...high].map((l) => JSON.parse(l) as Slice);
-    const r = replayDeployment(await replayCtx(), { deploymentId: "r", policy, slices, mode: "recorded" });
+    const r = await replayDeployment(await replayCtx(), {
+      deploymentId: "r",
+      policy,
+      slices,
+      mode: "recorded",
+    });
     expect(r.recorded_levels?.map((l) => [l.from, l.rung, Math.round(l.percent)])).toEqual([
       [new Date(T0).toISOString(), 0, 1],
       [new Date(T0 + 60 * 60_000).toISOString(), 1, 5],

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { runTick } from "../../mcp-server/controller/tick-pass.js";
 import type { Slice } from "../../mcp-server/core/slice.js";
 import { getDeployment } from "../../mcp-server/ledger/deployments.js";
 import { pauseDeployment } from "../../mcp-server/operations/pause-resume.js";
 import { recordMetrics } from "../../mcp-server/operations/record-metrics.js";
 import { startDeployment } from "../../mcp-server/operations/start-deployment.js";
-import { tickAll, tickDeployment } from "../../mcp-server/operations/tick.js";
+import { tickDeployment } from "../../mcp-server/operations/tick.js";
 import { manualContext } from "../support/context.js";
 import { basicPolicy } from "../support/policies.js";
 import { healthySliceLines } from "../support/slices.js";
@@ -22,7 +23,7 @@ describe("tick covers every active deployment and the brake works while paused",
         at: iso(0),
       });
     }
-    const actions = tickAll(ctx, iso(6));
+    const { actions } = await runTick(ctx, { at: iso(6) });
     expect(actions).toHaveLength(1000);
     expect(new Set(actions.map((a) => a.deployment_id)).size).toBe(1000);
     expect(actions.every((a) => a.action === "decided")).toBe(true);

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createAssigner } from "../../cohort-assigner.js";
+import { replayDeployment } from "../../controller/replay.js";
 import { reportToMarkdown } from "../../core/compare/markdown.js";
 import { parsePolicyText } from "../../core/policy/parse.js";
 import type { Slice } from "../../core/slice.js";
@@ -9,7 +10,6 @@ import { openLedger } from "../../ledger/open.js";
 import { auditLog } from "../../operations/audit-log.js";
 import { compareMetricsReport } from "../../operations/compare-metrics.js";
 import { manualClock, type OperationContext } from "../../operations/context.js";
-import { replayDeployment } from "../../operations/replay.js";
 import { packageRoot } from "../../package-root.js";
 import { type Command, flag, str } from "../command.js";
 import { EXIT, paint, printJson, table } from "../output.js";
@@ -58,7 +58,7 @@ the bad release's report and the verified audit trail.`,
       ] as const) {
         const { policy, slices } = loadScenario(name);
         say(paint("bold", `\n== ${id}: ${name} release (${slices.length} slices, author ${author})`));
-        const result = replayDeployment(ctx, { deploymentId: id, policy, slices, author });
+        const result = await replayDeployment(ctx, { deploymentId: id, policy, slices, author });
         // Show the looks where something changed, not every repeat of the same hold.
         let previous = "";
         const rows = result.timeline.flatMap((t) => {

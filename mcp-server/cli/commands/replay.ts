@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createAssigner } from "../../cohort-assigner.js";
+import { replayDeployment } from "../../controller/replay.js";
 import { InvalidInputError, RefusedError } from "../../core/errors.js";
 import type { Slice } from "../../core/slice.js";
 import { boundedLines, parseSliceLine } from "../../core/slice-line.js";
@@ -8,7 +9,6 @@ import type { Ledger } from "../../ledger/index.js";
 import { ledgerClockMode, openLedger } from "../../ledger/open.js";
 import { manualClock, type OperationContext } from "../../operations/context.js";
 import { loadPolicyArgument } from "../../operations/load-policy.js";
-import { replayDeployment } from "../../operations/replay.js";
 import { type Command, flag, str } from "../command.js";
 import { actorFromEnv } from "../context.js";
 import { openInput } from "../input-file.js";
@@ -84,7 +84,7 @@ clock: replay always runs on virtual time and takes no --clock). Exit 0 complete
       readPolicyFile: () => "",
     };
     try {
-      const result = replayDeployment(ctx, {
+      const result = await replayDeployment(ctx, {
         deploymentId,
         policy,
         slices: slices.map((s) => ({ ...s, deployment_id: deploymentId })),

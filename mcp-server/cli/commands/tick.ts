@@ -1,6 +1,6 @@
+import { runTick } from "../../controller/tick-pass.js";
 import { tickTool } from "../../mcp/tools/tick.js";
 import { deliverDue } from "../../notify/deliver.js";
-import { runTick } from "../../operations/run-tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
 import { isRemote, operate } from "../operate.js";

@@ -1,8 +1,10 @@
+import { wallClock } from "../../controller/clock.js";
+import { ledgerDue, ledgerLook } from "../../controller/ledger-looks.js";
+import { createScheduler } from "../../controller/scheduler.js";
 import { tickTool } from "../../mcp/tools/tick.js";
 import { deliverDue } from "../../notify/deliver.js";
 import { JudgeStates } from "../../operations/judge-states.js";
-import { pullBefore } from "../../operations/pull-metrics.js";
-import { tickDeployment } from "../../operations/tick.js";
+import type { TickAction } from "../../operations/tick.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS, str } from "../command.js";
 import { openContext } from "../context.js";
 import { isRemote, operate } from "../operate.js";
@@ -42,48 +44,72 @@ ${COMMON_HELP}`,
       ctx.ledger.close();
       throw new UsageError("watch runs on the real clock; use canary replay to run a ladder in virtual time");
     }
-    const look = async () => {
-      if (!ctx) {
-        const [action] = (await operate(args, tickTool, { deployment_id: id })).actions;
-        if (!action) throw new Error(`the server's tick returned no look for ${id}`);
-        return action;
-      }
-      const sourceErrors = await pullBefore(ctx, { deployment_id: id });
-      const action = tickDeployment(ctx, id, undefined, { sourceErrors });
-      await deliverDue(ctx.ledger, { now: Date.now() });
-      return action;
+    // One scheduler, as serve runs it, over this one deployment. The first pass always looks (it
+    // shows where the deployment stands), and so does one after the deployment left the schedule
+    // (someone else ended it); otherwise a look comes when it is due. On a shared server each pass
+    // looks: the look is the server's tick, which acts only when something is due there.
+    let last: TickAction | undefined;
+    const dueOnLedger = ctx ? ledgerDue(ctx, id) : undefined;
+    const due = (now: number) => {
+      const scheduled = last && dueOnLedger ? dueOnLedger(now) : [];
+      return scheduled.length > 0 ? scheduled : [{ deploymentId: id, dueAt: Number.NEGATIVE_INFINITY }];
     };
     const json = flag(args, "json");
     const live = !json && Boolean(process.stdout.isTTY);
-    let lastLine = "";
-    try {
-      for (;;) {
-        const a = await look();
-        const line = `${a.deployment_id} step ${a.step} ${a.percent}% ${a.state} | verdict ${a.verdict ?? "-"}${a.reason_codes.length ? ` (${a.reason_codes.join(",")})` : ""} | next look in ${eta(a.next_due_at)}`;
-        if (json) {
-          if (a.action !== "none")
-            process.stdout.write(`${JSON.stringify({ ...a, at: new Date().toISOString() })}\n`);
-        } else if (live) {
-          process.stdout.write(`\r\u001b[2K${line}`);
-          if (a.action !== "none" && a.action !== "decided")
-            process.stdout.write(`\n${paint("bold", a.action)} -> ${a.percent}%\n`);
-        } else if (a.action !== "none" || line !== lastLine) {
-          if (a.action !== "none") process.stdout.write(`${new Date().toISOString()} ${a.action}: ${line}\n`);
-        }
-        lastLine = line;
-        if (a.state === "completed" || a.state === "rolled_back") {
-          if (live) process.stdout.write("\n");
-          if (!json)
-            process.stdout.write(
-              `${a.state === "completed" ? paint("green", "completed") : paint("red", "rolled back")}\n`,
-            );
-          return a.state === "completed" ? EXIT.ok : EXIT.rollback;
-        }
-        const wait = a.next_due_at
-          ? Math.min(poll * 1000, Math.max(50, Date.parse(a.next_due_at) - Date.now()))
-          : poll * 1000;
-        await new Promise((r) => setTimeout(r, wait));
+    const describe = (a: TickAction) =>
+      `${a.deployment_id} step ${a.step} ${a.percent}% ${a.state} | verdict ${a.verdict ?? "-"}${a.reason_codes.length ? ` (${a.reason_codes.join(",")})` : ""} | next look in ${eta(a.next_due_at)}`;
+    const show = (a: TickAction) => {
+      const line = describe(a);
+      if (json) {
+        if (a.action !== "none")
+          process.stdout.write(`${JSON.stringify({ ...a, at: new Date().toISOString() })}\n`);
+      } else if (live) {
+        process.stdout.write(`\r\u001b[2K${line}`);
+        if (a.action !== "none" && a.action !== "decided")
+          process.stdout.write(`\n${paint("bold", a.action)} -> ${a.percent}%\n`);
+      } else if (a.action !== "none") {
+        process.stdout.write(`${new Date().toISOString()} ${a.action}: ${line}\n`);
       }
+    };
+    const stop = new AbortController();
+    let failure: unknown;
+    const scheduler = createScheduler({
+      clock: wallClock,
+      due,
+      look: ctx
+        ? ledgerLook(ctx)
+        : async () => {
+            const [action] = (await operate(args, tickTool, { deployment_id: id })).actions;
+            if (!action) throw new Error(`the server's tick returned no look for ${id}`);
+            return action;
+          },
+      ...(ctx ? { deliver: async (now: number) => void (await deliverDue(ctx.ledger, { now })) } : {}),
+      maxSleepMs: poll * 1000,
+      onAction: (a) => {
+        last = a;
+        show(a);
+      },
+      // A failed look ends the watch with the failure's exit code, as any command.
+      onError: (_id, error) => {
+        failure ??= error;
+        stop.abort();
+      },
+    });
+    try {
+      await scheduler.run(stop.signal, () => {
+        if (!last) return false;
+        // Between looks the live line counts down to the next one.
+        if (live) process.stdout.write(`\r\u001b[2K${describe(last)}`);
+        return last.state === "completed" || last.state === "rolled_back";
+      });
+      if (failure !== undefined) throw failure;
+      const a = last!;
+      if (live) process.stdout.write("\n");
+      if (!json)
+        process.stdout.write(
+          `${a.state === "completed" ? paint("green", "completed") : paint("red", "rolled back")}\n`,
+        );
+      return a.state === "completed" ? EXIT.ok : EXIT.rollback;
     } finally {
       ctx?.ledger.close();
     }

@@ -1,4 +1,4 @@
-import { runTick, tickInput, tickOutput } from "../../operations/run-tick.js";
+import { runTick, tickInput, tickOutput } from "../../controller/tick-pass.js";
 import { defineTool } from "../tool.js";
 
 export const tickTool = defineTool({

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createAssigner } from "../../../mcp-server/cohort-assigner.js";
-import { type ControllerClock, createController } from "../../../mcp-server/controller/controller.js";
+import { manualTime } from "../../../mcp-server/controller/clock.js";
+import { createController } from "../../../mcp-server/controller/controller.js";
 import { verifyLedger } from "../../../mcp-server/ledger/audit.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { openLedger } from "../../../mcp-server/ledger/open.js";
@@ -14,20 +15,6 @@ import { trafficSlices } from "../../support/service-traffic.js";
 
 const T0 = Date.parse("2026-05-26T10:00:00Z");
 const MIN = 60_000;
-
-/** Virtual time shared by the test and the controllers: sleeping moves it on. */
-function virtualClock(start: number): ControllerClock & { set(t: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-    set: (t) => {
-      now = t;
-    },
-  };
-}
 
 async function contextOn(path: string): Promise<OperationContext> {
   return {
@@ -51,7 +38,7 @@ describe("the controller", () => {
       ladder: [{ percent: 10, window: "20m" }, { percent: 50, window: "20m" }, { percent: 100 }],
     });
     startDeployment(a, { deployment_id: "pay-1", policy, at: new Date(T0).toISOString() });
-    const clock = virtualClock(T0);
+    const clock = manualTime(T0);
     const leaseMs = 2 * MIN;
     const leader = createController({ ctx: a, clock, holder: "a", leaseMs });
     const standby = createController({ ctx: b, clock, holder: "b", leaseMs });
@@ -113,7 +100,7 @@ describe("the controller", () => {
       policy: basicPolicy({ check_every: "5m" }),
       at: new Date(T0).toISOString(),
     });
-    const clock = virtualClock(T0);
+    const clock = manualTime(T0);
     const controller = createController({ ctx, clock, holder: "solo", leaseMs: 60_000 });
     let dataUntil = T0;
     let rolledBackAt: number | undefined;
@@ -163,7 +150,7 @@ describe("the controller", () => {
       }),
       at: new Date(T0).toISOString(),
     });
-    const clock = virtualClock(T0);
+    const clock = manualTime(T0);
     const controller = createController({ ctx, clock, holder: "solo", leaseMs: 60_000 });
     const looks: { verdict: string | null; codes: string[]; action: string }[] = [];
     for (

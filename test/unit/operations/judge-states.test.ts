@@ -2,7 +2,8 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createAssigner } from "../../../mcp-server/cohort-assigner.js";
-import { type ControllerClock, createController } from "../../../mcp-server/controller/controller.js";
+import type { SchedulerClock } from "../../../mcp-server/controller/clock.js";
+import { createController } from "../../../mcp-server/controller/controller.js";
 import { listDecisions } from "../../../mcp-server/ledger/decisions.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { openLedger } from "../../../mcp-server/ledger/open.js";
@@ -84,7 +85,7 @@ describe("judges kept between looks", () => {
         });
 
     let now = T0;
-    const clock: ControllerClock = { now: () => now, sleep: async () => undefined };
+    const clock: SchedulerClock = { now: () => now, sleep: async () => undefined };
     const controllers = [keeping, refolding].map((ctx) =>
       createController({ ctx, clock, holder: "only", leaseMs: 3_600_000 }),
     );

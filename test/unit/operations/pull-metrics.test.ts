@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { runTick } from "../../../mcp-server/controller/tick-pass.js";
 import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { loadSlices } from "../../../mcp-server/ledger/slices.js";
 import { closeSharedProviders } from "../../../mcp-server/metrics/index.js";
@@ -6,14 +7,12 @@ import { decide } from "../../../mcp-server/operations/decide.js";
 import {
   cohortLabels,
   providerErrorsOf,
-  pullAll,
   pullMetrics,
   sourceErrorsOf,
   sourceSeries,
 } from "../../../mcp-server/operations/pull-metrics.js";
 import { recordMetrics } from "../../../mcp-server/operations/record-metrics.js";
 import { rollback } from "../../../mcp-server/operations/rollback.js";
-import { runTick } from "../../../mcp-server/operations/run-tick.js";
 import {
   type ApiCall,
   apiError,
@@ -166,18 +165,18 @@ describe("pullMetrics: complete slices not yet stored, validated like record_met
       deployment_id: "ended",
       ...none,
     });
-    expect(await pullAll(ctx, { at: iso(T0 + 5 * MIN) })).toEqual([]);
+    expect((await runTick(ctx, { at: iso(T0 + 5 * MIN) })).actions.map((a) => a.deployment_id)).toEqual([
+      "pushed",
+    ]);
     expect(prom.calls).toEqual([]);
     await prom.close();
   });
 
-  it("pullAll pulls every active deployment with a source, and tick judges what it stored", async () => {
+  it("tick pulls every active deployment with a source, and judges what it stored", async () => {
     const prom = await source((m, cohort) => (m === "requests" ? 400 : cohort === "canary" ? 80 : 4));
     const ctx = await operationsContext();
     start(ctx, "a", pulledPolicy(prom.url, { service: "svc-a" }));
     start(ctx, "b", busyPolicy({ service: "svc-b" }));
-    const outs = await pullAll(ctx, { at: iso(T0 + 6 * MIN) });
-    expect(outs.map((o) => [o.deployment_id, o.pulled])).toEqual([["a", true]]);
     const tick = await runTick(ctx, { at: iso(T0 + 6 * MIN) });
     expect(tick.actions.map((a) => [a.deployment_id, a.action])).toEqual([
       ["a", "rolled_back"],

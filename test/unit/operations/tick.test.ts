@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { runTick } from "../../../mcp-server/controller/tick-pass.js";
 import { InvalidInputError } from "../../../mcp-server/core/errors.js";
 import { listAudit } from "../../../mcp-server/ledger/audit.js";
 import { listDecisions } from "../../../mcp-server/ledger/decisions.js";
 import { getDeployment } from "../../../mcp-server/ledger/deployments.js";
 import { pauseDeployment } from "../../../mcp-server/operations/pause-resume.js";
-import { nextDueAt, tickAll, tickDeployment } from "../../../mcp-server/operations/tick.js";
+import { nextDueAt, tickDeployment } from "../../../mcp-server/operations/tick.js";
 import { busyPolicy, feed, iso, MIN, operationsContext, start, T0 } from "./harness.js";
 
 describe("tick acts only as far as the policy lets it", () => {
@@ -67,18 +68,18 @@ describe("tick acts only as far as the policy lets it", () => {
     });
   });
 
-  it("tickAll passes over every active deployment in id order and skips ended ones", async () => {
+  it("a tick passes over every active deployment in id order and skips ended ones", async () => {
     const ctx = await operationsContext();
     start(ctx, "b", busyPolicy({ service: "svc-b" }));
     start(ctx, "a", busyPolicy({ service: "svc-a" }));
     feed(ctx, "a", { from: T0, minutes: 5, percent: 10, canaryErrors: 0.2 });
     feed(ctx, "b", { from: T0, minutes: 5, percent: 10, canaryErrors: 0.01 });
-    const first = tickAll(ctx, iso(T0 + 5 * MIN));
+    const first = (await runTick(ctx, { at: iso(T0 + 5 * MIN) })).actions;
     expect(first.map((x) => [x.deployment_id, x.action])).toEqual([
       ["a", "rolled_back"],
       ["b", "decided"],
     ]);
-    const second = tickAll(ctx, iso(T0 + 6 * MIN));
+    const second = (await runTick(ctx, { at: iso(T0 + 6 * MIN) })).actions;
     expect(second.map((x) => x.deployment_id)).toEqual(["b"]);
   });
 });
@@ -161,9 +162,9 @@ describe("tick around pauses, external ladders and replays", () => {
     );
   });
 
-  it("tickAll refuses a bad `at` even with nothing active", async () => {
+  it("a tick refuses a bad `at` even with nothing active", async () => {
     const ctx = await operationsContext();
-    expect(() => tickAll(ctx, "soon")).toThrow(InvalidInputError);
-    expect(tickAll(ctx, iso(T0))).toEqual([]);
+    await expect(runTick(ctx, { at: "soon" })).rejects.toThrow(InvalidInputError);
+    expect(await runTick(ctx, { at: iso(T0) })).toEqual({ actions: [] });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runTick } from "../../../mcp-server/operations/run-tick.js";
-import { busyPolicy, feed, iso, MIN, operationsContext, start, T0 } from "./harness.js";
+import { runTick } from "../../../mcp-server/controller/tick-pass.js";
+import { busyPolicy, feed, iso, MIN, operationsContext, start, T0 } from "../operations/harness.js";
 
 describe("run_tick: pull, then tick", () => {
   it("ticks one deployment or all active ones", async () => {

@@ -5,11 +5,14 @@ import { type Policy, type PolicyInput, policySchema } from "../core/policy/sche
 import { type RecordedLevel, recordedLevels } from "../core/recorded-percents.js";
 import type { Slice } from "../core/slice.js";
 import { applyTransition, getDeployment } from "../ledger/deployments.js";
-import type { OperationContext } from "./context.js";
-import { recordEvent } from "./events.js";
-import { recordMetrics } from "./record-metrics.js";
-import { startDeployment } from "./start-deployment.js";
-import { tickActionSchema, tickDeployment } from "./tick.js";
+import type { OperationContext } from "../operations/context.js";
+import { recordEvent } from "../operations/events.js";
+import { recordMetrics } from "../operations/record-metrics.js";
+import { startDeployment } from "../operations/start-deployment.js";
+import { tickActionSchema } from "../operations/tick.js";
+import { manualTime } from "./clock.js";
+import { ledgerLook } from "./ledger-looks.js";
+import { createScheduler } from "./scheduler.js";
 
 export const replayTimelineEntrySchema = tickActionSchema.extend({ at: z.string() });
 
@@ -114,7 +117,7 @@ function moveToRecordedStep(
  * traffic), so a recording made at fixed percents is judged against the percents it really had;
  * verdicts still roll back, never promote. `ctx` must run the manual clock on a ledger of its own.
  */
-export function replayDeployment(
+export async function replayDeployment(
   ctx: OperationContext,
   input: {
     deploymentId: string;
@@ -124,7 +127,7 @@ export function replayDeployment(
     start?: number;
     mode?: ReplayMode;
   },
-): ReplayResult {
+): Promise<ReplayResult> {
   if (ctx.clock.mode !== "manual") throw new Error("replay runs on the manual clock");
   const mode = input.mode ?? "ladder";
   const slices = [...input.slices].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
@@ -159,9 +162,13 @@ export function replayDeployment(
   const timeline: z.infer<typeof replayTimelineEntrySchema>[] = [];
   let next = 0;
   let nextLevel = 0;
-  let now = start;
   let looks = 0;
-  while (now <= dataEnd) {
+  // The scheduler's loop in virtual time: each look first feeds the slices complete by then (and
+  // in recorded mode moves to the rung the recording was at), then ticks. Looks come no closer
+  // than one slice, and in recorded mode never step over a recorded move.
+  const clock = manualTime(start);
+  let lookAt = start;
+  const feed = (now: number) => {
     const batch: Slice[] = [];
     while (next < slices.length && Date.parse(slices[next]!.t) + width <= now) batch.push(slices[next++]!);
     for (let i = 0; i < batch.length; i += 5000) {
@@ -177,16 +184,37 @@ export function replayDeployment(
         moveToRecordedStep(ctx, d0.id, steps[nextLevel]!, Math.max(start, level.from), level.percent);
       nextLevel++;
     }
-    const action = tickDeployment(ctx, d0.id, new Date(now).toISOString(), { promote: mode === "ladder" });
-    looks++;
-    if (action.action !== "none") timeline.push({ ...action, at: new Date(now).toISOString() });
-    if (action.state !== "canary" && action.state !== "paused") break;
-    const due = action.next_due_at ? Date.parse(action.next_due_at) : now + checkEvery;
-    now = Math.max(now + width, due);
-    // Never step over a recorded move: look again when the recording changes percent.
-    if (mode === "recorded" && nextLevel < levels.length)
-      now = Math.min(now, Math.max(levels[nextLevel]!.from, start + width));
-  }
+    return [];
+  };
+  const stop = new AbortController();
+  let failure: unknown;
+  const tick = ledgerLook(ctx, { beforeLook: async (_id, now) => feed(now), promote: mode === "ladder" });
+  const scheduler = createScheduler({
+    clock,
+    due: () => (lookAt <= dataEnd ? [{ deploymentId: d0.id, dueAt: lookAt }] : []),
+    look: async (id, now) => {
+      const action = await tick(id, now);
+      looks++;
+      if (action.action !== "none") timeline.push({ ...action, at: new Date(now).toISOString() });
+      const due = action.next_due_at ? Date.parse(action.next_due_at) : now + checkEvery;
+      lookAt = Math.max(now + width, due);
+      if (mode === "recorded" && nextLevel < levels.length)
+        lookAt = Math.min(lookAt, Math.max(levels[nextLevel]!.from, start + width));
+      return action;
+    },
+    wakeAt: () => lookAt,
+    onError: (_id, error) => {
+      failure ??= error;
+      stop.abort();
+    },
+  });
+  let ended = false;
+  await scheduler.run(stop.signal, (pass) => {
+    ended = pass.actions.some((a) => a.state !== "canary" && a.state !== "paused");
+    return ended || lookAt > dataEnd;
+  });
+  if (failure !== undefined) throw failure;
+  const now = ended ? clock.now() : lookAt;
   const d = getDeployment(ctx.ledger, d0.id);
   const outcome =
     d.state === "canary"

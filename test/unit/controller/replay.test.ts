@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { replayDeployment } from "../../../mcp-server/controller/replay.js";
 import { InvalidInputError } from "../../../mcp-server/core/errors.js";
 import { getDeployment, listTransitions } from "../../../mcp-server/ledger/deployments.js";
 import { realClock } from "../../../mcp-server/operations/context.js";
-import { replayDeployment } from "../../../mcp-server/operations/replay.js";
 import { trafficSlices } from "../../support/service-traffic.js";
-import { busyPolicy, iso, MIN, operationsContext, T0 } from "./harness.js";
+import { busyPolicy, iso, MIN, operationsContext, T0 } from "../operations/harness.js";
 
 // Replays of recordings made with the service-traffic simulator, on a ledger of their own.
 
@@ -25,7 +25,7 @@ const steps = (ctx: Awaited<ReturnType<typeof operationsContext>>) =>
 describe("replay in ladder mode: the policy's ladder moves on its verdicts", () => {
   it("a healthy recording is promoted rung by rung to completion", async () => {
     const ctx = await operationsContext();
-    const r = replayDeployment(ctx, {
+    const r = await replayDeployment(ctx, {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: recording({ minutes: 40, percentAt: (t) => (t < T0 + 10 * MIN ? 10 : 50) }),
@@ -58,7 +58,7 @@ describe("replay in ladder mode: the policy's ladder moves on its verdicts", () 
   });
 
   it("a regression is rolled back; a recording that ends first leaves it running", async () => {
-    const bad = replayDeployment(await operationsContext(), {
+    const bad = await replayDeployment(await operationsContext(), {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: recording({ minutes: 30, percentAt: () => 10, canaryErrors: 0.2 }),
@@ -66,7 +66,7 @@ describe("replay in ladder mode: the policy's ladder moves on its verdicts", () 
     expect(bad).toMatchObject({ final_state: "rolled_back", final_percent: 0 });
     expect(bad.note).toMatch(/^the deployment was rolled back within the recorded data/);
     expect(bad.timeline.at(-1)?.action).toBe("rolled_back");
-    const short = replayDeployment(await operationsContext(), {
+    const short = await replayDeployment(await operationsContext(), {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: recording({ minutes: 7, percentAt: () => 10 }),
@@ -79,7 +79,7 @@ describe("replay in ladder mode: the policy's ladder moves on its verdicts", () 
   });
 
   it("a recording made at a fixed 10% holds on the split once the replayed ladder is at 50%", async () => {
-    const r = replayDeployment(await operationsContext(), {
+    const r = await replayDeployment(await operationsContext(), {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: recording({ minutes: 40, percentAt: () => 10 }),
@@ -90,12 +90,12 @@ describe("replay in ladder mode: the policy's ladder moves on its verdicts", () 
 
   it("slices arrive in time order whatever order they were given in", async () => {
     const slices = recording({ minutes: 40, percentAt: () => 10 });
-    const a = replayDeployment(await operationsContext(), {
+    const a = await replayDeployment(await operationsContext(), {
       deploymentId: "r",
       policy: busyPolicy(),
       slices,
     });
-    const b = replayDeployment(await operationsContext(), {
+    const b = await replayDeployment(await operationsContext(), {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: [...slices].reverse(),
@@ -107,7 +107,7 @@ describe("replay in ladder mode: the policy's ladder moves on its verdicts", () 
 describe("replay in recorded mode: traffic follows the recording's percents", () => {
   it("percents that are the policy's rungs move its ladder at the recorded times, never by promotion", async () => {
     const ctx = await operationsContext();
-    const r = replayDeployment(ctx, {
+    const r = await replayDeployment(ctx, {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: recording({ minutes: 30, percentAt: (t) => (t < T0 + 15 * MIN ? 10 : 50) }),
@@ -130,7 +130,7 @@ describe("replay in recorded mode: traffic follows the recording's percents", ()
 
   it("percents that are not rungs make a ladder of their own, ending at 100%", async () => {
     const ctx = await operationsContext();
-    const r = replayDeployment(ctx, {
+    const r = await replayDeployment(ctx, {
       deploymentId: "r",
       policy: busyPolicy(),
       slices: recording({ minutes: 30, percentAt: (t) => (t < T0 + 15 * MIN ? 3 : 25) }),
@@ -153,9 +153,9 @@ describe("replay in recorded mode: traffic follows the recording's percents", ()
 
   it("a recording whose share goes down cannot be followed", async () => {
     const ctx = await operationsContext();
-    const e = (() => {
+    const e = await (async () => {
       try {
-        replayDeployment(ctx, {
+        await replayDeployment(ctx, {
           deploymentId: "r",
           policy: busyPolicy(),
           slices: recording({ minutes: 30, percentAt: (t) => (t < T0 + 15 * MIN ? 25 : 3) }),
@@ -177,20 +177,20 @@ describe("replay in recorded mode: traffic follows the recording's percents", ()
     const slices = [
       { t: iso(T0), cohort: "canary" as const, moments: { size: { n: 1, sum: 1, sum_sq: 1 } } },
     ];
-    expect(() =>
+    await expect(
       replayDeployment(ctx, { deploymentId: "r", policy: busyPolicy(), slices, mode: "recorded" }),
-    ).toThrow(/shows no canary and control traffic to read its percents from/);
+    ).rejects.toThrow(/shows no canary and control traffic to read its percents from/);
   });
 });
 
 describe("replay's preconditions", () => {
   it("runs only on the manual clock and needs slices", async () => {
     const ctx = await operationsContext();
-    expect(() =>
+    await expect(
       replayDeployment({ ...ctx, clock: realClock }, { deploymentId: "r", policy: busyPolicy(), slices: [] }),
-    ).toThrow("replay runs on the manual clock");
-    expect(() => replayDeployment(ctx, { deploymentId: "r", policy: busyPolicy(), slices: [] })).toThrow(
-      "no slices to replay",
-    );
+    ).rejects.toThrow("replay runs on the manual clock");
+    await expect(
+      replayDeployment(ctx, { deploymentId: "r", policy: busyPolicy(), slices: [] }),
+    ).rejects.toThrow("no slices to replay");
   });
 });
