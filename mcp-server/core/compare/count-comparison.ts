@@ -1,8 +1,8 @@
 import { ShareDispersion } from "../stats/dispersion.js";
 import {
   LogLikelihoods,
+  RatioConfidenceSequence,
   type RatioDirection,
-  type RatioSliceCounts,
   type RatioTest,
   RatioTestPool,
   RestartingRatioEvidence,
@@ -74,8 +74,8 @@ export class CountComparison {
   /** Ordinal of the step the step-level state belongs to (-1: none yet). */
   stepOrdinal = -1;
   step: StepCounts = emptyStep();
-  /** The current step's slices for the confidence sequence (harm counts). */
-  stepSlices: RatioSliceCounts[] = [];
+  /** The current step's confidence sequence (harm counts), kept only when the report shows intervals. */
+  stepInterval = new RatioConfidenceSequence();
   /** Extra-binomial dispersion of the canary's share, over the whole deployment. */
   readonly dispersion = new ShareDispersion();
 
@@ -102,7 +102,7 @@ export class CountComparison {
     if (ordinal === this.stepOrdinal) return;
     this.stepOrdinal = ordinal;
     this.step = emptyStep();
-    this.stepSlices = [];
+    this.stepInterval = new RatioConfidenceSequence();
     this.margin.reset();
     this.projection.reset();
     this.harm.begin(ladderStep);
@@ -121,7 +121,7 @@ export class CountComparison {
       this.harmTest.prepare(s.rho);
       this.harm.add(s.xTHarm, s.xTHarm + s.xC);
       this.dispersion.add(s.xTHarm, s.xTHarm + s.xC, s.rho);
-      if (this.keepSlices) this.stepSlices.push({ xT: s.xTHarm, m: s.xTHarm + s.xC, rho: s.rho });
+      if (this.keepSlices) this.stepInterval.add(s.xTHarm, s.xTHarm + s.xC, s.rho);
     }
     if (s.xTImprovement !== null && s.xTImprovement + s.xC > 0) {
       this.improvementTest.prepare(s.rho);
@@ -162,11 +162,9 @@ export class CountComparison {
     return this.projection.logEvidence(this.dispersion.value());
   }
 
-  /** The current step's slices as the confidence sequence reads them: events weighed by the dispersion. */
-  intervalSlices(): RatioSliceCounts[] {
-    const temper = this.dispersion.value();
-    if (temper === 1) return this.stepSlices;
-    return this.stepSlices.map((s) => ({ xT: s.xT / temper, m: s.m / temper, rho: s.rho }));
+  /** The current step's confidence sequence now: events weighed by the dispersion, as the tests weigh them. */
+  interval(lowThreshold: number, highThreshold: number): { low: number; high: number | null } {
+    return this.stepInterval.interval(lowThreshold, highThreshold, this.dispersion.value());
   }
 
   /** Whether the step-level state belongs to the step being reported. */

@@ -206,8 +206,23 @@ export interface RatioSliceCounts {
 
 /** Bounds searched for the confidence sequence, as ratios. */
 const CS_LOG_LIMIT = Math.log(1e4);
-/** Exact refinement steps inside the final lattice cell. */
+/** Exact refinement steps inside the final lattice cell (when the interpolated ones cannot be used). */
 const CS_REFINEMENT_STEPS = 4;
+/** Refinement steps on the interpolant (cheap: no pass over the slices). */
+const INTERPOLATED_REFINEMENT_STEPS = 8;
+
+/** Grows a packed array to hold at least `n` values. */
+function withRoom(a: Float64Array, n: number): Float64Array {
+  if (n <= a.length) return a;
+  const grown = new Float64Array(Math.max(n, 2 * a.length));
+  grown.set(a);
+  return grown;
+}
+
+/** The three lattices the search reads F on: log r itself, and log r shifted up or down by the grid's start. */
+const LATTICE_BASE = 0;
+const LATTICE_PLUS = 1;
+const LATTICE_MINUS = 2;
 
 /**
  * Anytime-valid confidence sequence for the rate ratio from the same two mixture tests: the lower
@@ -220,72 +235,195 @@ const CS_REFINEMENT_STEPS = 4;
  * log r + log r_g lands on a fixed lattice too, so F(u) = sum_k m_k log1p(rho_k e^u) is computed
  * once per lattice point (K log1p each) and shared by all alternatives and bisection steps. Inside
  * the bracketing cell, four exact Illinois regula falsi steps place the end (on the rejected side,
- * so the interval never comes out narrower). Iteration counts are fixed by the lattice, so the result is deterministic.
+ * so the interval never comes out narrower). Iteration counts are fixed by the lattice, so the
+ * result is deterministic.
  *
- * Returns ratios: `low` is 0 when nothing is rejected below, `high` null when nothing is rejected above.
+ * The step's slices arrive one look at a time, so the state keeps F at every lattice point a
+ * search has visited and adds each new slice's term to them as it arrives (one log1p per kept
+ * point, in slice order: the very sums a search from scratch computes). A look then reads the
+ * lattice instead of summing every slice again at each point.
  */
+export class RatioConfidenceSequence {
+  private ms: Float64Array = new Float64Array(64);
+  private rhos: Float64Array = new Float64Array(64);
+  private count = 0;
+  private eventsT = 0;
+  private events = 0;
+  private expected = 0;
+  /** Lattice point (kind, index) -> slot in `latticeExp` / `latticeF`. */
+  private readonly slots = new Map<number, number>();
+  private latticeExp: Float64Array = new Float64Array(128);
+  private latticeF: Float64Array = new Float64Array(128);
+  /** F'(u) = sum_k m_k rho_k e^u / (1 + rho_k e^u) at each kept point (for the refinement). */
+  private latticeD: Float64Array = new Float64Array(128);
+  private readonly terms = new Float64Array(RATIO_GRID_SIZE);
+
+  /** A slice of the step: canary events, events of both cohorts, and n_T / n_C. */
+  add(xT: number, m: number, rho: number): void {
+    this.eventsT += xT;
+    this.events += m;
+    this.expected += (m * rho) / (1 + rho);
+    if (!(m > 0)) return;
+    this.ms = withRoom(this.ms, this.count + 1);
+    this.rhos = withRoom(this.rhos, this.count + 1);
+    this.ms[this.count] = m;
+    this.rhos[this.count++] = rho;
+    const exps = this.latticeExp;
+    const fs = this.latticeF;
+    const ds = this.latticeD;
+    for (let slot = 0; slot < this.slots.size; slot++) {
+      const x = rho * exps[slot]!;
+      fs[slot] = fs[slot]! + m * Math.log1p(x);
+      ds[slot] = ds[slot]! + (m * x) / (1 + x);
+    }
+  }
+
+  get slices(): number {
+    return this.count;
+  }
+
+  /** F(u) over every slice so far, in slice order. */
+  private exactF(u: number): number {
+    const eu = Math.exp(u);
+    const ms = this.ms;
+    const rhos = this.rhos;
+    let sum = 0;
+    for (let k = 0; k < this.count; k++) sum += ms[k]! * Math.log1p(rhos[k]! * eu);
+    return sum;
+  }
+
+  /** The slot of a lattice point, its F (and F') kept up to date from its first visit on. */
+  private latticeSlot(kind: number, i: number, u: number): number {
+    const key = i * 3 + kind;
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.latticeExp = withRoom(this.latticeExp, slot + 1);
+      this.latticeF = withRoom(this.latticeF, slot + 1);
+      this.latticeD = withRoom(this.latticeD, slot + 1);
+      const eu = Math.exp(u);
+      this.latticeExp[slot] = eu;
+      this.latticeF[slot] = this.exactF(u);
+      let d = 0;
+      for (let k = 0; k < this.count; k++) {
+        const x = this.rhos[k]! * eu;
+        d += (this.ms[k]! * x) / (1 + x);
+      }
+      this.latticeD[slot] = d;
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  private latticeValue(kind: number, i: number, u: number): number {
+    // The slot first: making one may move the arrays.
+    const slot = this.latticeSlot(kind, i, u);
+    return this.latticeF[slot]!;
+  }
+
+  /**
+   * The interval now. `temper` (the dispersion, >= 1) weighs every event by 1 / temper, as the
+   * tests do: each log-likelihood is divided by it.
+   *
+   * Returns ratios: `low` is 0 when nothing is rejected below, `high` null when nothing is rejected above.
+   */
+  interval(lowThreshold: number, highThreshold: number, temper = 1): { low: number; high: number | null } {
+    if (this.events === 0) return { low: 0, high: null };
+    const h = RATIO_GRID_LOG_STEP;
+    const eventsT = this.eventsT / temper;
+    const expected = this.expected / temper;
+    const terms = this.terms;
+    const F = (u: number) => this.exactF(u) / temper;
+    const cached = (kind: number, i: number, u: number) => this.latticeValue(kind, i, u) / temper;
+    // log E of "ratio <= e^(i h)" against alternatives above it.
+    const logAbove = (i: number): number => {
+      const f0 = cached(LATTICE_BASE, i, i * h);
+      for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+        const j = i + g;
+        terms[g] = eventsT * RATIO_GRID_LOG[g]! - (cached(LATTICE_PLUS, j, LOG_GRID_MIN + j * h) - f0);
+      }
+      return logSumExp(terms) + LOG_GRID_WEIGHT;
+    };
+    // log E of "ratio >= e^(i h)" against alternatives below it.
+    const logBelow = (i: number): number => {
+      const f0 = cached(LATTICE_BASE, i, i * h);
+      for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+        const j = i - g;
+        terms[g] = -eventsT * RATIO_GRID_LOG[g]! - (cached(LATTICE_MINUS, j, -LOG_GRID_MIN + j * h) - f0);
+      }
+      return logSumExp(terms) + LOG_GRID_WEIGHT;
+    };
+    // Between two lattice points F is a cubic Hermite interpolant of the kept F and F' at both:
+    // |error| <= h^4 / 384 max|F|, and max|F| <= M / 8 (each log1p(rho e^u) has a fourth
+    // derivative of at most 1/8), M the events (tempered). The refinement steps on it, aiming a
+    // little past the threshold, and the end it settles on is checked with the exact test.
+    const latticeOffset = [0, LOG_GRID_MIN, -LOG_GRID_MIN] as const;
+    const hermite = (kind: number, j: number, t: number): number => {
+      const s0 = this.latticeSlot(kind, j, latticeOffset[kind]! + j * h);
+      const s1 = this.latticeSlot(kind, j + 1, latticeOffset[kind]! + (j + 1) * h);
+      const t2 = t * t;
+      const t3 = t2 * t;
+      return (
+        ((2 * t3 - 3 * t2 + 1) * this.latticeF[s0]! +
+          (t3 - 2 * t2 + t) * h * this.latticeD[s0]! +
+          (-2 * t3 + 3 * t2) * this.latticeF[s1]! +
+          (t3 - t2) * h * this.latticeD[s1]!) /
+        temper
+      );
+    };
+    const interpolatedLog = (u: number, side: 1 | -1, cell: number): number => {
+      const t = (u - cell * h) / h;
+      const f0 = hermite(LATTICE_BASE, cell, t);
+      const kind = side === 1 ? LATTICE_PLUS : LATTICE_MINUS;
+      for (let g = 0; g < RATIO_GRID_SIZE; g++) {
+        terms[g] = side * eventsT * RATIO_GRID_LOG[g]! - (hermite(kind, cell + side * g, t) - f0);
+      }
+      return logSumExp(terms) + LOG_GRID_WEIGHT;
+    };
+    const interpolationError = (2 * h ** 4 * (this.events / temper)) / (384 * 8);
+    return searchInterval({
+      F,
+      logAbove,
+      logBelow,
+      interpolated: { log: interpolatedLog, margin: 2 * interpolationError + 1e-9 },
+      terms,
+      eventsT,
+      expected,
+      lowThreshold,
+      highThreshold,
+    });
+  }
+}
+
+/** The confidence sequence of a whole set of slices at once (see RatioConfidenceSequence). */
 export function ratioConfidenceSequence(
   slices: readonly RatioSliceCounts[],
   lowThreshold: number,
   highThreshold: number,
 ): { low: number; high: number | null } {
-  let eventsT = 0;
-  let events = 0;
-  for (const s of slices) {
-    eventsT += s.xT;
-    events += s.m;
-  }
-  if (events === 0) return { low: 0, high: null };
+  const cs = new RatioConfidenceSequence();
+  for (const s of slices) cs.add(s.xT, s.m, s.rho);
+  return cs.interval(lowThreshold, highThreshold);
+}
+
+/** The bracket, bisection and refinement of the interval's two ends, over F and the lattice tests. */
+function searchInterval(p: {
+  F: (u: number) => number;
+  logAbove: (i: number) => number;
+  logBelow: (i: number) => number;
+  /**
+   * A cheap stand-in for exactLog inside a lattice cell, off by less than `margin` (the cell is
+   * given by its lower lattice index).
+   */
+  interpolated?: { log: (u: number, side: 1 | -1, cell: number) => number; margin: number };
+  terms: Float64Array;
+  eventsT: number;
+  expected: number;
+  lowThreshold: number;
+  highThreshold: number;
+}): { low: number; high: number | null } {
+  const { F, logAbove, logBelow, interpolated, terms, eventsT, expected, lowThreshold, highThreshold } = p;
   const h = RATIO_GRID_LOG_STEP;
-  // F is evaluated a few hundred times per interval: over packed arrays of the slices that have
-  // events, in slice order (so the sums come out the same to the last bit).
-  let withEvents = 0;
-  for (const s of slices) if (s.m > 0) withEvents++;
-  const ms = new Float64Array(withEvents);
-  const rhos = new Float64Array(withEvents);
-  for (let i = 0, k = 0; i < slices.length; i++) {
-    const s = slices[i]!;
-    if (s.m > 0) {
-      ms[k] = s.m;
-      rhos[k++] = s.rho;
-    }
-  }
-  const F = (u: number): number => {
-    const eu = Math.exp(u);
-    let sum = 0;
-    for (let k = 0; k < withEvents; k++) sum += ms[k]! * Math.log1p(rhos[k]! * eu);
-    return sum;
-  };
-  const base = new Map<number, number>();
-  const plus = new Map<number, number>();
-  const minus = new Map<number, number>();
-  const cached = (cache: Map<number, number>, i: number, u: number): number => {
-    let v = cache.get(i);
-    if (v === undefined) {
-      v = F(u);
-      cache.set(i, v);
-    }
-    return v;
-  };
-  const terms = new Float64Array(RATIO_GRID_SIZE);
-  // log E of "ratio <= e^(i h)" against alternatives above it.
-  const logAbove = (i: number): number => {
-    const f0 = cached(base, i, i * h);
-    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
-      const j = i + g;
-      terms[g] = eventsT * RATIO_GRID_LOG[g]! - (cached(plus, j, LOG_GRID_MIN + j * h) - f0);
-    }
-    return logSumExp(terms) + LOG_GRID_WEIGHT;
-  };
-  // log E of "ratio >= e^(i h)" against alternatives below it.
-  const logBelow = (i: number): number => {
-    const f0 = cached(base, i, i * h);
-    for (let g = 0; g < RATIO_GRID_SIZE; g++) {
-      const j = i - g;
-      terms[g] = -eventsT * RATIO_GRID_LOG[g]! - (cached(minus, j, -LOG_GRID_MIN + j * h) - f0);
-    }
-    return logSumExp(terms) + LOG_GRID_WEIGHT;
-  };
   // The same e-values at any log r, exactly (K log1p per alternative): for the final refinement.
   const exactLog = (u: number, side: 1 | -1): number => {
     const f0 = F(u);
@@ -298,14 +436,22 @@ export function ratioConfidenceSequence(
   // Illinois regula falsi inside the bracketing lattice cell, a fixed number of steps. The edge of
   // the non-rejected set lies between the two ends; returning the rejected end keeps the interval
   // from ever coming out narrower than the tests make it.
-  const refine = (a: number, fa: number, b: number, fb: number, side: 1 | -1, target: number): number => {
+  const illinois = (
+    f: (u: number) => number,
+    a: number,
+    fa: number,
+    b: number,
+    fb: number,
+    target: number,
+    steps: number,
+  ): number => {
     // a rejects (f >= target), b does not.
     let ga = fa - target;
     let gb = fb - target;
     let side0 = 0;
-    for (let i = 0; i < CS_REFINEMENT_STEPS; i++) {
+    for (let i = 0; i < steps; i++) {
       const c = ga === gb ? 0.5 * (a + b) : b - (gb * (b - a)) / (gb - ga);
-      const gc = exactLog(c, side) - target;
+      const gc = f(c) - target;
       if (gc >= 0) {
         a = c;
         ga = gc;
@@ -320,6 +466,35 @@ export function ratioConfidenceSequence(
     }
     return a;
   };
+  // First on the interpolant, aiming `margin` past the threshold so that the end it finds rejects
+  // on the exact test too; that is checked (one exact evaluation), and only if the check fails (it
+  // cannot while the error bound holds) does the refinement run on the exact test itself.
+  const refine = (
+    reject: number,
+    fReject: number,
+    accept: number,
+    fAccept: number,
+    side: 1 | -1,
+    target: number,
+  ) => {
+    const a = reject * h;
+    const b = accept * h;
+    if (interpolated) {
+      if (fReject < target + interpolated.margin) return a;
+      const cell = Math.min(reject, accept);
+      const end = illinois(
+        (u) => interpolated.log(u, side, cell),
+        a,
+        fReject,
+        b,
+        fAccept,
+        target + interpolated.margin,
+        INTERPOLATED_REFINEMENT_STEPS,
+      );
+      if (end === a || exactLog(end, side) >= target) return end;
+    }
+    return illinois((u) => exactLog(u, side), a, fReject, b, fAccept, target, CS_REFINEMENT_STEPS);
+  };
 
   const iMax = Math.ceil(CS_LOG_LIMIT / h);
   const iMin = -iMax;
@@ -328,8 +503,6 @@ export function ratioConfidenceSequence(
   // Start from the rough estimate log(observed / expected canary events at ratio 1): the ends are
   // usually within a few lattice cells of it, so expanding a bracket from there by doubling visits
   // far fewer lattice points than bisecting the whole range.
-  let expected = 0;
-  for (const s of slices) expected += (s.m * s.rho) / (1 + s.rho);
   const iHat = Math.max(iMin, Math.min(iMax, Math.round(Math.log((eventsT + 0.5) / (expected + 0.5)) / h)));
 
   /**
@@ -403,14 +576,14 @@ export function ratioConfidenceSequence(
   const lower = bracket(logAbove, logLow, true);
   if (lower === null) low = 0;
   else if (lower === "all") low = Math.exp(iMax * h);
-  else low = Math.exp(refine(lower.reject * h, lower.fReject, lower.accept * h, lower.fAccept, 1, logLow));
+  else low = Math.exp(refine(lower.reject, lower.fReject, lower.accept, lower.fAccept, 1, logLow));
 
   // Upper end: log E_below increases in log r; the edge of the rejected ratios above.
   let high: number | null;
   const upper = bracket(logBelow, logHigh, false);
   if (upper === null) high = null;
   else if (upper === "all") high = Math.exp(iMin * h);
-  else high = Math.exp(refine(upper.reject * h, upper.fReject, upper.accept * h, upper.fAccept, -1, logHigh));
+  else high = Math.exp(refine(upper.reject, upper.fReject, upper.accept, upper.fAccept, -1, logHigh));
   return { low, high };
 }
 

@@ -3,6 +3,7 @@ import {
   LogLikelihoods,
   RATIO_GRID_LOG,
   RATIO_GRID_SIZE,
+  RatioConfidenceSequence,
   RatioTest,
   RatioTestPool,
   RestartingRatioEvidence,
@@ -228,6 +229,77 @@ describe("confidence sequence for the rate ratio", () => {
       if (!(cs.low <= 1.5 && (cs.high === null || cs.high >= 1.5))) misses++;
     }
     expect(misses / runs).toBeLessThanOrEqual(0.1 + 3 * Math.sqrt((0.1 * 0.9) / runs));
+  });
+});
+
+describe("the confidence sequence kept across looks", () => {
+  /** A step's slices at various traffic, shares and effects (fixed seeds). */
+  function steps(): { slices: { xT: number; m: number; rho: number }[]; temper: number }[] {
+    const out = [];
+    for (let seed = 1; seed <= 24; seed++) {
+      const rng = new Random(500 + seed);
+      const share = [0.01, 0.05, 0.25, 0.5][seed % 4]!;
+      const rate = [0.002, 0.02, 0.2][seed % 3]!;
+      const ratio = [1, 1.4, 3, 0.6][seed % 4]!;
+      const traffic = [600, 6000, 60000][seed % 3]!;
+      const slices = [];
+      for (let k = 0; k < 60; k++) {
+        const nT = rng.poisson(traffic * share);
+        const nC = rng.poisson(traffic * (1 - share));
+        const xT = rng.poisson(nT * rate * ratio);
+        const xC = rng.poisson(nC * rate);
+        if (nT > 0 && nC > 0 && xT + xC > 0) slices.push({ xT, m: xT + xC, rho: nT / nC });
+      }
+      out.push({ slices, temper: seed % 5 === 0 ? 1.7 : 1 });
+    }
+    return out;
+  }
+  /** The exact log e-value of "ratio <= r0" (above) or "ratio >= r0" (below), events weighed by 1 / temper. */
+  const exactLogEvidence = (
+    slices: { xT: number; m: number; rho: number }[],
+    r0: number,
+    side: "above" | "below",
+    temper: number,
+  ) => {
+    const test = new RatioTest(r0, side);
+    const state = new LogLikelihoods();
+    for (const s of slices) {
+      test.prepare(s.rho);
+      state.add(test, s.xT / temper, s.m / temper);
+    }
+    return state.logEvidence();
+  };
+
+  it("gives at every look exactly what a search over all the step's slices gives", () => {
+    for (const { slices, temper } of steps()) {
+      const kept = new RatioConfidenceSequence();
+      for (let k = 0; k < slices.length; k++) {
+        kept.add(slices[k]!.xT, slices[k]!.m, slices[k]!.rho);
+        const fresh = new RatioConfidenceSequence();
+        for (const s of slices.slice(0, k + 1)) fresh.add(s.xT, s.m, s.rho);
+        expect(kept.interval(40, 20, temper)).toEqual(fresh.interval(40, 20, temper));
+      }
+    }
+  });
+
+  it("ends where the exact tests reject, within 0.1% of the ratio where they stop rejecting", () => {
+    let ends = 0;
+    for (const { slices, temper } of steps()) {
+      const cs = new RatioConfidenceSequence();
+      for (const s of slices) cs.add(s.xT, s.m, s.rho);
+      const { low, high } = cs.interval(40, 20, temper);
+      if (low > 0) {
+        ends++;
+        expect(exactLogEvidence(slices, low, "above", temper)).toBeGreaterThanOrEqual(Math.log(40));
+        expect(exactLogEvidence(slices, low * 1.001, "above", temper)).toBeLessThan(Math.log(40));
+      }
+      if (high !== null) {
+        ends++;
+        expect(exactLogEvidence(slices, high, "below", temper)).toBeGreaterThanOrEqual(Math.log(20));
+        expect(exactLogEvidence(slices, high / 1.001, "below", temper)).toBeLessThan(Math.log(20));
+      }
+    }
+    expect(ends).toBeGreaterThan(30);
   });
 });
 

@@ -1,5 +1,4 @@
 import type { RowStatus } from "../../report.js";
-import { ratioConfidenceSequence } from "../../stats/ratio-evidence.js";
 import { type CountComparison, evidenceValue } from "../count-comparison.js";
 import { rowStatus, statusNote } from "../status.js";
 import type { RowContext } from "./types.js";
@@ -87,8 +86,8 @@ export function ratioInterval(
   counts: CountComparison,
   ctx: RowContext,
 ): { ci_low: number | null; ci_high: number | null } {
-  if (!ctx.intervals || !counts.isCurrent(ctx.ordinal) || counts.stepSlices.length === 0)
+  if (!ctx.intervals || !counts.isCurrent(ctx.ordinal) || counts.stepInterval.slices === 0)
     return { ci_low: null, ci_high: null };
-  const cs = ratioConfidenceSequence(counts.intervalSlices(), ctx.harmThreshold, ctx.marginThreshold);
+  const cs = counts.interval(ctx.harmThreshold, ctx.marginThreshold);
   return { ci_low: cs.low - 1, ci_high: cs.high === null ? null : cs.high - 1 };
 }
