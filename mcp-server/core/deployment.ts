@@ -7,6 +7,41 @@ export const DEPLOYMENT_STATES = ["canary", "paused", "completed", "rolled_back"
 export const deploymentStateSchema = z.enum(DEPLOYMENT_STATES);
 export type DeploymentState = z.infer<typeof deploymentStateSchema>;
 
+/** Who and where a deployment is: the fields its status and its history both open with. */
+export const deploymentIdentitySchema = z.object({
+  deployment_id: z.string(),
+  service: z.string(),
+  version: orNull(z.string()),
+  author: orNull(z.string()),
+  state: deploymentStateSchema,
+  step: z.number().int(),
+  percent: z.number(),
+  ladder: z.array(z.object({ percent: z.number(), window: orNull(z.string()) })),
+});
+
+/** A deployment's identity fields from what the ledger holds of it. */
+export function deploymentIdentity(d: {
+  id: string;
+  service: string;
+  version: string | null;
+  author: string | null;
+  state: DeploymentState;
+  step: number;
+  percent: number;
+  policy: Pick<Policy, "ladder">;
+}): z.infer<typeof deploymentIdentitySchema> {
+  return {
+    deployment_id: d.id,
+    service: d.service,
+    version: d.version,
+    author: d.author,
+    state: d.state,
+    step: d.step,
+    percent: d.percent,
+    ladder: d.policy.ladder.map((r) => ({ percent: r.percent, window: r.window ?? null })),
+  };
+}
+
 /** When each step of the ladder began; the judge needs it for expected shares, warm-ups and per-step tests. */
 export interface StepStart {
   step: number;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { holdAdviceSchema, type Reason, type Verdict, verdictSchema } from "./decision.js";
-import { deploymentStateSchema, transitionEventSchema } from "./deployment.js";
+import { deploymentIdentity, deploymentIdentitySchema, transitionEventSchema } from "./deployment.js";
 import { orNull } from "./nullable.js";
 import type { Policy } from "./policy/schema.js";
 import { type Report, type Row, reportSchema } from "./report.js";
@@ -35,15 +35,7 @@ const pointSchema = z.object({
 });
 
 export const historySchema = z.object({
-  deployment: z.object({
-    deployment_id: z.string(),
-    service: z.string(),
-    version: orNull(z.string()),
-    author: orNull(z.string()),
-    state: deploymentStateSchema,
-    step: z.number().int(),
-    percent: z.number(),
-    ladder: z.array(z.object({ percent: z.number(), window: orNull(z.string()) })),
+  deployment: deploymentIdentitySchema.extend({
     started_at: z.string(),
     ended_at: orNull(z.string()),
     policy_sha256: z.string(),
@@ -292,14 +284,7 @@ export function buildHistory(input: HistoryInput): History {
   const units = input.canaryTotals.get(input.unitsSeries);
   return {
     deployment: {
-      deployment_id: d.id,
-      service: d.service,
-      version: d.version,
-      author: d.author,
-      state: d.state,
-      step: d.step,
-      percent: d.percent,
-      ladder: d.policy.ladder.map((r) => ({ percent: r.percent, window: r.window ?? null })),
+      ...deploymentIdentity(d),
       started_at: iso(d.created_at),
       ended_at: d.ended_at === null ? null : iso(d.ended_at),
       policy_sha256: d.policy_sha256,

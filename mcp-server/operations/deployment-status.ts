@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { verdictSchema } from "../core/decision.js";
-import { deploymentStateSchema, transitionEventSchema } from "../core/deployment.js";
+import {
+  deploymentIdentity,
+  deploymentIdentitySchema,
+  deploymentStateSchema,
+  transitionEventSchema,
+} from "../core/deployment.js";
 import { durationMs } from "../core/duration.js";
 import { deploymentIdSchema } from "../core/ids.js";
 import { orNull } from "../core/nullable.js";
@@ -20,15 +25,7 @@ export const deploymentStatusInput = z.strictObject({ deployment_id: deploymentI
 const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
-export const deploymentStatusOutput = z.object({
-  deployment_id: z.string(),
-  service: z.string(),
-  version: orNull(z.string()),
-  author: orNull(z.string()),
-  state: deploymentStateSchema,
-  step: z.number().int(),
-  percent: z.number(),
-  ladder: z.array(z.object({ percent: z.number(), window: orNull(z.string()) })),
+export const deploymentStatusOutput = deploymentIdentitySchema.extend({
   next_step: orNull(z.object({ step: z.number().int(), percent: z.number() })),
   started_at: z.string(),
   step_started_at: z.string(),
@@ -72,14 +69,7 @@ export function deploymentStatus(
   const nowForFreshness = ctx.clock.mode === "real" ? ctx.clock.now() : d.last_event_at;
   const next = d.state === "canary" || d.state === "paused" ? d.policy.ladder[d.step + 1] : undefined;
   return {
-    deployment_id: d.id,
-    service: d.service,
-    version: d.version,
-    author: d.author,
-    state: d.state,
-    step: d.step,
-    percent: d.percent,
-    ladder: d.policy.ladder.map((r) => ({ percent: r.percent, window: r.window ?? null })),
+    ...deploymentIdentity(d),
     next_step: next ? { step: d.step + 1, percent: next.percent } : null,
     started_at: iso(d.created_at)!,
     step_started_at: iso(d.step_started_at)!,
