@@ -12,7 +12,7 @@ import type { MetricProvider } from "../../mcp-server/metrics/provider.js";
 import { manualClock, type OperationContext } from "../../mcp-server/operations/context.js";
 import { startDeployment } from "../../mcp-server/operations/start-deployment.js";
 import { tempDir } from "../support/cli.js";
-import { cohortSlices, familiesFromSlices, openMetrics } from "../support/prom-fixture.js";
+import { cohortSlices, familiesFromSlices, fixturePolicy, openMetrics } from "../support/prom-fixture.js";
 import { startPrometheus } from "../support/prometheus.js";
 
 // One tick over 200 Prometheus-backed deployments against a real Prometheus on loopback: every
@@ -24,45 +24,6 @@ const DEPLOYMENTS = 200;
 const MINUTES = 20;
 const MIN = 60_000;
 const T0 = Date.parse("2025-03-03T10:00:00Z");
-
-function policy(url: string, i: number): Record<string, unknown> {
-  return {
-    service: `svc-${i}`,
-    slice: "1m",
-    check_every: "5m",
-    ladder: [{ percent: 10, window: "10m" }, { percent: 100 }],
-    metrics: [
-      {
-        name: "error_rate",
-        type: "ratio",
-        events: "http_errors",
-        trials: "http_requests",
-        bad: "increase",
-        tolerance: { relative: 0 },
-        margin: { relative: 0.5 },
-      },
-      {
-        name: "latency",
-        type: "histogram",
-        series: "http_latency_ms",
-        bad: "increase",
-        tolerance: { absolute: 50 },
-        critical: false,
-      },
-    ],
-    source: {
-      prometheus: { url },
-      series: {
-        http_requests:
-          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
-        http_errors:
-          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}",code="500"}[{{slice}}]))',
-        http_latency_ms:
-          'sum by (le) (increase(http_latency_ms_bucket{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
-      },
-    },
-  };
-}
 
 async function main(): Promise<void> {
   const cohorts = [];
@@ -104,7 +65,7 @@ async function main(): Promise<void> {
     for (let d = 0; d < DEPLOYMENTS; d++)
       startDeployment(ctx, {
         deployment_id: `dep-${d}`,
-        policy: policy(prom.url, d),
+        policy: fixturePolicy(prom.url, { service: `svc-${d}`, checkEvery: "5m", latencyCritical: false }),
         at: new Date(T0).toISOString(),
       });
     for (const minute of [10, 15]) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Slice } from "../../mcp-server/core/slice.js";
 import { pullMetrics } from "../../mcp-server/operations/pull-metrics.js";
-import { cohortSlices, familiesFromSlices, promText } from "../support/prom-fixture.js";
+import { cohortSlices, familiesFromSlices, fixturePolicy, promText } from "../support/prom-fixture.js";
 import { importVictoriaMetrics, type RunningServer, startVictoriaMetrics } from "../support/prometheus.js";
 import { MIN, manualContext, sliceValues, start, storedValues } from "../support/pull-harness.js";
 
@@ -13,43 +13,6 @@ const T0 = Date.parse("2025-03-03T10:00:00Z");
 const slices: Slice[] = [];
 const resetSlices: Slice[] = [];
 let vm: RunningServer;
-
-function policy(url: string): Record<string, unknown> {
-  return {
-    service: "checkout",
-    slice: "1m",
-    ladder: [{ percent: 10, window: "10m" }, { percent: 100 }],
-    metrics: [
-      {
-        name: "error_rate",
-        type: "ratio",
-        events: "http_errors",
-        trials: "http_requests",
-        bad: "increase",
-        tolerance: { relative: 0 },
-        margin: { relative: 0.5 },
-      },
-      {
-        name: "latency",
-        type: "histogram",
-        series: "http_latency_ms",
-        bad: "increase",
-        tolerance: { absolute: 50 },
-      },
-    ],
-    source: {
-      prometheus: { url, timeout: "5s" },
-      series: {
-        http_requests:
-          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
-        http_errors:
-          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}",code="500"}[{{slice}}]))',
-        http_latency_ms:
-          'sum by (le) (increase(http_latency_ms_bucket{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
-      },
-    },
-  };
-}
 
 beforeAll(async () => {
   for (const cohort of ["canary", "control"] as const) {
@@ -105,7 +68,7 @@ describe("the Prometheus source against VictoriaMetrics", () => {
       ["vm-reset", resetSlices],
     ] as const) {
       const ctx = await manualContext();
-      start(ctx, id, policy(vm.url), T0);
+      start(ctx, id, fixturePolicy(vm.url, { timeout: "5s" }), T0);
       // Freshly imported samples may take a moment to become searchable: look until they are.
       let out = await pullMetrics(ctx, id, { at: new Date(at).toISOString() });
       for (let i = 0; i < 50 && out.series_stored === 0; i++) {
@@ -124,7 +87,7 @@ describe("the Prometheus source against VictoriaMetrics", () => {
     const line = (offsetS: number, v: number) => `http_requests_total{${labels}} ${v} ${t + offsetS * 1000}`;
     await importVictoriaMetrics(vm.url, `${[line(-60, 1000), line(0, 1000), line(15, 1100)].join("\n")}\n`);
     const ctx = await manualContext();
-    const p = policy(vm.url) as { source: { lag?: string } };
+    const p = fixturePolicy(vm.url, { timeout: "5s" }) as { source: { lag?: string } };
     p.source.lag = "30s";
     start(ctx, "vm-late", p, t - 5 * MIN);
     const key = `canary|${new Date(t).toISOString()}|http_requests`;

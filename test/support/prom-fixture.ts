@@ -166,3 +166,50 @@ export function cohortSlices(o: {
   }
   return out;
 }
+
+/**
+ * A policy that reads the series these fixtures write (http_requests_total by code, the
+ * http_latency_ms histogram) from a Prometheus-API source at `url`: an error rate that must not
+ * rise and a latency histogram within 50 ms.
+ */
+export function fixturePolicy(
+  url: string,
+  o: { service?: string; checkEvery?: string; timeout?: string; latencyCritical?: boolean } = {},
+): Record<string, unknown> {
+  return {
+    service: o.service ?? "checkout",
+    slice: "1m",
+    ...(o.checkEvery ? { check_every: o.checkEvery } : {}),
+    ladder: [{ percent: 10, window: "10m" }, { percent: 100 }],
+    metrics: [
+      {
+        name: "error_rate",
+        type: "ratio",
+        events: "http_errors",
+        trials: "http_requests",
+        bad: "increase",
+        tolerance: { relative: 0 },
+        margin: { relative: 0.5 },
+      },
+      {
+        name: "latency",
+        type: "histogram",
+        series: "http_latency_ms",
+        bad: "increase",
+        tolerance: { absolute: 50 },
+        ...(o.latencyCritical === false ? { critical: false } : {}),
+      },
+    ],
+    source: {
+      prometheus: { url, ...(o.timeout ? { timeout: o.timeout } : {}) },
+      series: {
+        http_requests:
+          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
+        http_errors:
+          'sum(increase(http_requests_total{deployment="{{deployment}}",cohort="{{cohort}}",code="500"}[{{slice}}]))',
+        http_latency_ms:
+          'sum by (le) (increase(http_latency_ms_bucket{deployment="{{deployment}}",cohort="{{cohort}}"}[{{slice}}]))',
+      },
+    },
+  };
+}
