@@ -36,10 +36,10 @@ const CHECKED_POLICIES_MAX = 2_000;
  * in the audit chain): an edited policy is an integrity failure, never a silently different rule.
  *
  * It is not validated again: start_deployment stores only a policy that passed the schema, with
- * its defaults filled in, as canonical JSON of that very object, and the hash proves these are
- * still its bytes. Skipping the schema keeps zod off the path of read-only commands (most of a
- * `canary status` call's start-up); test/unit/ledger/stored-policy.test.ts shows the read-back
- * equals the schema's own parse for every shipped policy.
+ * its defaults filled in, as canonical JSON of that very object, and a matching hash shows the
+ * text is still that object. Skipping the schema keeps zod off the path of read-only commands
+ * (most of a `canary status` call's start-up); test/unit/ledger/stored-policy.test.ts shows the
+ * read-back equals the schema's own parse for every shipped policy.
  */
 function storedPolicy(row: DeploymentRow): Policy {
   const key = `${row.policy_sha256}:${row.policy_json}`;
