@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
-import { createAssigner } from "../cohort-assigner.js";
 import { quote } from "../core/clip.js";
+import type { CohortAssigner } from "../core/cohort/index.js";
 import { InvalidInputError } from "../core/errors.js";
 import { openLedger } from "../ledger/open.js";
 import { manualClock, type OperationContext, realClock } from "../operations/context.js";
@@ -17,7 +17,19 @@ export interface CommonFlags {
    * retry asynchronously instead (whenLedgerFree); one-shot commands keep the long default.
    */
   busyTimeoutMs?: number;
+  /**
+   * False for commands whose operation never assigns a unit (status): the cohort assigner is a
+   * WebAssembly module and the population schema, a good share of a short command's start-up.
+   */
+  cohorts?: boolean;
 }
+
+function unloaded(): never {
+  throw new Error("this command opened its context without the cohort assigner (cohorts: false)");
+}
+
+/** Stands in for the assigner in a context opened with `cohorts: false`; any use is a bug. */
+const NO_COHORTS: CohortAssigner = { seed: unloaded, bucket: unloaded, assign: unloaded };
 
 export function ledgerPath(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(flags.ledger ?? env.CANARY_LEDGER ?? ".canary/ledger.db");
@@ -68,7 +80,8 @@ export async function openContext(
     ledger,
     clock: mode === "manual" ? manualClock : realClock,
     actor: actorFromEnv(env),
-    assigner: await createAssigner(),
+    assigner:
+      flags.cohorts === false ? NO_COHORTS : await (await import("../cohort-assigner.js")).createAssigner(),
     // Size-capped, regular files only; servers replace this per call with their own file rules.
     readPolicyFile: (path) => readUserPolicyFileSync(path),
   };

@@ -24,14 +24,17 @@ export async function operate<I, O>(
   args: ParsedArgs,
   op: CommandOperation<I, O>,
   input: I,
-  opts: { access?: "read" | "write"; env?: NodeJS.ProcessEnv } = {},
+  opts: { access?: "read" | "write"; cohorts?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<O> {
   const env = opts.env ?? process.env;
   const target = remoteTarget(str(args, "server"), env);
   if (target) return callRemote<O>(target, op.name, input);
   // A read-only tool may still store what it pulls from a metric source (compare): such callers ask for write.
   const access = opts.access ?? (op.annotations.readOnlyHint ? "read" : "write");
-  const ctx = await openContext({ ledger: str(args, "ledger"), clock: str(args, "clock"), access }, env);
+  const ctx = await openContext(
+    { ledger: str(args, "ledger"), clock: str(args, "clock"), access, cohorts: opts.cohorts },
+    env,
+  );
   try {
     return await op.run(ctx, input);
   } finally {

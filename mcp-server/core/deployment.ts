@@ -19,28 +19,7 @@ export const deploymentIdentitySchema = z.object({
   ladder: z.array(z.object({ percent: z.number(), window: orNull(z.string()) })),
 });
 
-/** A deployment's identity fields from what the ledger holds of it. */
-export function deploymentIdentity(d: {
-  id: string;
-  service: string;
-  version: string | null;
-  author: string | null;
-  state: DeploymentState;
-  step: number;
-  percent: number;
-  policy: Pick<Policy, "ladder">;
-}): z.infer<typeof deploymentIdentitySchema> {
-  return {
-    deployment_id: d.id,
-    service: d.service,
-    version: d.version,
-    author: d.author,
-    state: d.state,
-    step: d.step,
-    percent: d.percent,
-    ladder: d.policy.ladder.map((r) => ({ percent: r.percent, window: r.window ?? null })),
-  };
-}
+export type DeploymentIdentity = z.infer<typeof deploymentIdentitySchema>;
 
 /** When each step of the ladder began; the judge needs it for expected shares, warm-ups and per-step tests. */
 export interface StepStart {

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 // Durations in policies: "90s", "15m", "1h", "1h30m". Kept as strings in the policy (what the
 // person wrote) and turned into milliseconds where used.
 const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
@@ -11,14 +9,6 @@ export function parseDuration(text: string): number | undefined {
   const ms = (Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000;
   return ms > 0 ? ms : undefined;
 }
-
-export const durationSchema = z
-  .string()
-  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as "30s", "15m", "1h" or "1h30m"')
-  .refine((s) => parseDuration(s) !== undefined, {
-    message: 'expected a positive duration such as "30s", "15m", "1h" or "1h30m"',
-  })
-  .meta({ description: 'A positive duration: "30s", "15m", "1h", "1h30m".' });
 
 export function durationMs(text: string): number {
   const ms = parseDuration(text);

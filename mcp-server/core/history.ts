@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { holdAdviceSchema, type Reason, type Verdict, verdictSchema } from "./decision.js";
-import { deploymentIdentity, deploymentIdentitySchema, transitionEventSchema } from "./deployment.js";
+import { deploymentIdentitySchema, transitionEventSchema } from "./deployment.js";
+import { deploymentIdentity } from "./deployment-identity.js";
 import { orNull } from "./nullable.js";
 import type { Policy } from "./policy/schema.js";
 import { type Report, type Row, reportSchema } from "./report.js";

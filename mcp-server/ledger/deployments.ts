@@ -1,7 +1,7 @@
 import { canonicalHash, canonicalJson } from "../core/canonical-json.js";
 import type { DeploymentState, StepStart } from "../core/deployment.js";
 import { IntegrityError, NotFoundError } from "../core/errors.js";
-import { type Policy, policySchema } from "../core/policy/schema.js";
+import type { Policy } from "../core/policy/schema.js";
 import { prepared, sqlOf } from "./connection.js";
 import type { Ledger } from "./open.js";
 
@@ -26,31 +26,36 @@ export interface DeploymentRow extends Omit<DeploymentRecord, "policy"> {
   policy_json: string;
 }
 
-// Parsing and validating a stored policy costs far more than reading its row, and a deployment's
-// policy never changes: keep the parsed policy per stored text (bounded; cleared when full).
-const parsedPolicies = new Map<string, { policy: Policy; sha256: string }>();
-const PARSED_POLICIES_MAX = 2_000;
+// A deployment's policy never changes: keep the checked policy per stored text (bounded; cleared
+// when full), so a server answering many reads hashes each policy once.
+const checkedPolicies = new Map<string, Policy>();
+const CHECKED_POLICIES_MAX = 2_000;
 
 /**
  * The stored policy, checked against the hash recorded beside it (and, through the start entry,
  * in the audit chain): an edited policy is an integrity failure, never a silently different rule.
+ *
+ * It is not validated again: start_deployment stores only a policy that passed the schema, with
+ * its defaults filled in, as canonical JSON of that very object, and a matching hash shows the
+ * text is still that object. Skipping the schema keeps zod off the path of read-only commands
+ * (most of a `canary status` call's start-up); test/unit/ledger/stored-policy.test.ts shows the
+ * read-back equals the schema's own parse for every shipped policy.
  */
 function storedPolicy(row: DeploymentRow): Policy {
   const key = `${row.policy_sha256}:${row.policy_json}`;
-  let parsed = parsedPolicies.get(key);
-  if (!parsed) {
-    let policy: Policy;
-    try {
-      policy = policySchema.parse(JSON.parse(row.policy_json));
-    } catch {
-      throw editedPolicy(row.id, "it no longer parses as a policy");
-    }
-    parsed = { policy, sha256: canonicalHash(policy) };
-    if (parsedPolicies.size >= PARSED_POLICIES_MAX) parsedPolicies.clear();
-    parsedPolicies.set(key, parsed);
+  const checked = checkedPolicies.get(key);
+  if (checked) return checked;
+  let stored: unknown;
+  try {
+    stored = JSON.parse(row.policy_json);
+  } catch {
+    throw editedPolicy(row.id, "it no longer parses as a policy");
   }
-  if (parsed.sha256 !== row.policy_sha256) throw editedPolicy(row.id, "its hash no longer matches");
-  return parsed.policy;
+  if (canonicalHash(stored) !== row.policy_sha256) throw editedPolicy(row.id, "its hash no longer matches");
+  const policy = stored as Policy;
+  if (checkedPolicies.size >= CHECKED_POLICIES_MAX) checkedPolicies.clear();
+  checkedPolicies.set(key, policy);
+  return policy;
 }
 
 function editedPolicy(id: string, why: string): IntegrityError {

@@ -1,8 +1,19 @@
-import { deploymentStatusTool } from "../../mcp/tools/deployment-status.js";
-import { listDeploymentsTool } from "../../mcp/tools/list-deployments.js";
+import type { DeploymentStatus, DeploymentStatusInput } from "../../operations/deployment-status.js";
+import { deploymentStatus } from "../../operations/read-status.js";
 import { COMMON_HELP, type Command, flag, LEDGER_OPTIONS } from "../command.js";
-import { operate } from "../operate.js";
+import { type CommandOperation, operate } from "../operate.js";
 import { EXIT, paint, printJson, table } from "../output.js";
+
+/**
+ * The deployment_status tool as the CLI runs it: same name (remote mode), operation and hints,
+ * without the tool's zod schemas, which would be most of this command's start-up (the operation
+ * validates nothing it is given: an id matches a deployment or is not found).
+ */
+export const statusOperation: CommandOperation<DeploymentStatusInput, DeploymentStatus> = {
+  name: "deployment_status",
+  run: deploymentStatus,
+  annotations: { readOnlyHint: true },
+};
 
 const stateExit = {
   completed: EXIT.ok,
@@ -24,7 +35,13 @@ ${COMMON_HELP}`,
   async run(args) {
     const id = args.positionals[0];
     if (!id) {
-      const out = await operate(args, listDeploymentsTool, { active_only: !flag(args, "all"), limit: 50 });
+      const { listDeploymentsTool } = await import("../../mcp/tools/list-deployments.js");
+      const out = await operate(
+        args,
+        listDeploymentsTool,
+        { active_only: !flag(args, "all"), limit: 50 },
+        { cohorts: false },
+      );
       if (flag(args, "json")) printJson(out);
       else if (out.deployments.length === 0)
         process.stdout.write(`no ${flag(args, "all") ? "" : "active "}deployments\n`);
@@ -45,7 +62,7 @@ ${COMMON_HELP}`,
       }
       return EXIT.ok;
     }
-    const s = await operate(args, deploymentStatusTool, { deployment_id: id });
+    const s = await operate(args, statusOperation, { deployment_id: id }, { cohorts: false });
     if (flag(args, "json")) printJson(s);
     else {
       const color = s.state === "rolled_back" ? "red" : s.state === "completed" ? "green" : "yellow";

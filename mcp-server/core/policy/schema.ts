@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { populationFilterSchema } from "../cohort/population.js";
-import { durationSchema, parseDuration } from "../duration.js";
+import { parseDuration } from "../duration.js";
 import { dimNameSchema, seriesNameSchema } from "../ids.js";
+import { durationSchema } from "./duration-schema.js";
 import { checkTemplate } from "./promql-template.js";
 
 // The policy is the team's contract with the judge. This zod schema is the single source:
