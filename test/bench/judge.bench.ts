@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { ALL_JUDGES } from "./judge/judges/index.js";
+import { ALL_JUDGES, EXPERIMENT_JUDGES, judgesById } from "./judge/judges/index.js";
 import { LOOK_CADENCES, runBenchmark, selectScenarios, TRAFFIC_RPS } from "./judge/runner.js";
 import { renderTables, renderTargets } from "./judge/table.js";
 import { checkTargets } from "./judge/targets.js";
@@ -16,13 +16,17 @@ const USAGE = `Usage: npm run bench:judge -- [options]
   --scenario NAME      only this scenario or family (repeat, or NAME* for a prefix)
   --traffic LIST       requests per second, comma separated (default 100,1000,10000)
   --looks LIST         minutes between looks, comma separated (default 15,1)
-  --judges LIST        judge ids (default: all: ${ALL_JUDGES.map((j) => j.id).join(", ")})
+  --judges LIST        judge ids (default: all: ${ALL_JUDGES.map((j) => j.id).join(", ")};
+                       experiments, only when named: ${EXPERIMENT_JUDGES.map((j) => j.id).join(", ")})
   --seed N             base seed (default 20260526)
   --workers N          worker threads (default: cores, at most 2; 0 runs in this thread)
   --json [FILE]        write the figures as JSON to FILE (default: print JSON instead of tables)
   --help               this text
 
-Full run (the figures quoted in docs): 4 000 A/A and 1 000 regression replicates per cell.`;
+Full run (the figures quoted in docs): 4 000 A/A and 1 000 regression replicates per cell.
+
+BENCH_HARM_PLUGIN="weight,prior,target" sets the ours-plugin judge's plug-in (default 1,4,2; see
+docs/judge-benchmark.md "Round 3").`;
 
 function list(text: string | undefined, fallback: readonly number[]): number[] {
   if (!text) return [...fallback];
@@ -65,7 +69,7 @@ async function main(): Promise<void> {
   const scenarios = selectScenarios(values.scenario ?? []);
   if (scenarios.length === 0) throw new Error(`no scenario matches ${(values.scenario ?? []).join(", ")}`);
   const judges = values.judges ? values.judges.split(",").map((s) => s.trim()) : ALL_JUDGES.map((j) => j.id);
-  for (const j of judges) if (!ALL_JUDGES.some((x) => x.id === j)) throw new Error(`unknown judge ${j}`);
+  for (const j of judges) if (!judgesById.has(j)) throw new Error(`unknown judge ${j}`);
   const replicates = values.replicates !== undefined ? Number(values.replicates) : undefined;
   if (replicates !== undefined && !(Number.isInteger(replicates) && replicates > 0))
     throw new Error("--replicates needs a positive integer");

@@ -1,4 +1,5 @@
 import { ShareDispersion } from "../stats/dispersion.js";
+import { HarmRatioEvidence, type PluginSpec } from "../stats/plugin-evidence.js";
 import {
   LogLikelihoods,
   RatioConfidenceSequence,
@@ -67,7 +68,7 @@ export class CountComparison {
   private readonly harmTest: RatioTest;
   private readonly improvementTest: RatioTest;
   private readonly marginTest: RatioTest;
-  readonly harm: RestartingRatioEvidence;
+  readonly harm: HarmRatioEvidence;
   readonly improvement: RestartingRatioEvidence;
   readonly margin = new LogLikelihoods();
   readonly projection = new LogLikelihoods();
@@ -82,18 +83,20 @@ export class CountComparison {
   /**
    * Tests come from a pool shared across comparisons: tests with the same null and side share their
    * per-slice terms (a percentile's improvement and margin tests, the percentiles of one histogram).
-   * Each test is prepared right before its counts are added, so sharing is safe.
+   * Each test is prepared right before its counts are added, so sharing is safe. `harmPlugin`
+   * blends a predictable plug-in into the harm test (stats/plugin-evidence.ts); null: the mixture alone.
    */
   constructor(
     specs: CountTestSpecs,
     restartWeights: readonly number[],
     private readonly keepSlices: boolean,
     pool: RatioTestPool = new RatioTestPool(),
+    harmPlugin: PluginSpec | null = null,
   ) {
     this.harmTest = pool.get(specs.harm.nullRatio, specs.harm.direction);
     this.improvementTest = pool.get(specs.improvement.nullRatio, specs.improvement.direction);
     this.marginTest = pool.get(specs.margin.nullRatio, specs.margin.direction);
-    this.harm = new RestartingRatioEvidence(this.harmTest, restartWeights);
+    this.harm = new HarmRatioEvidence(this.harmTest, restartWeights, harmPlugin);
     this.improvement = new RestartingRatioEvidence(this.improvementTest, restartWeights);
   }
 
@@ -119,7 +122,7 @@ export class CountComparison {
     step.controlEvents += s.xC;
     if (s.xTHarm !== null && s.xTHarm + s.xC > 0) {
       this.harmTest.prepare(s.rho);
-      this.harm.add(s.xTHarm, s.xTHarm + s.xC);
+      this.harm.add(s.xTHarm, s.xTHarm + s.xC, s.rho);
       this.dispersion.add(s.xTHarm, s.xTHarm + s.xC, s.rho);
       if (this.keepSlices) this.stepInterval.add(s.xTHarm, s.xTHarm + s.xC, s.rho);
     }

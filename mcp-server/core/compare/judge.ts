@@ -4,6 +4,7 @@ import { policySha256 } from "../policy/parse.js";
 import { seriesOfMetric } from "../policy/schema.js";
 import type { Report } from "../report.js";
 import { marginThreshold, restartWeights } from "../stats/budget.js";
+import type { PluginSpec } from "../stats/plugin-evidence.js";
 import { RatioTestPool } from "../stats/ratio-evidence.js";
 import { InputsHasher, inputsView, mergeSlices } from "./inputs.js";
 import { MetricJudge } from "./metric-judge.js";
@@ -46,6 +47,16 @@ export interface ReportOptions {
    * it wait for their data, so a look sees the same slices however late it is taken. Default `at`.
    */
   dataUntil?: number;
+}
+
+/** How the judge's tests are built; the defaults are the product's. */
+export interface JudgeOptions {
+  /**
+   * A predictable plug-in blended into the error-rate (ratio) rows' harm tests
+   * (stats/plugin-evidence.ts). Default null: the mixture alone. An experiment, measured in
+   * docs/judge-benchmark.md "Round 3"; the benchmark's `ours-plugin` judge sets it.
+   */
+  harmPlugin?: PluginSpec | null;
 }
 
 export interface Judge {
@@ -93,7 +104,10 @@ class IncrementalJudge implements Judge {
   private lookedAt = Number.NEGATIVE_INFINITY;
   private excludedSlices = 0;
 
-  constructor(private readonly ctx: Omit<JudgeContext, "at">) {
+  constructor(
+    private readonly ctx: Omit<JudgeContext, "at">,
+    options: JudgeOptions,
+  ) {
     const policy = ctx.policy;
     this.sliceMs = sliceMs(policy);
     this.warmupMs = warmupMs(policy);
@@ -114,6 +128,7 @@ class IncrementalJudge implements Judge {
       sliceMs: this.sliceMs,
       thresholdWindow: thresholdWindow(this.sliceMs),
       ratioTests: new RatioTestPool(),
+      harmPlugin: options.harmPlugin ?? null,
     };
     this.metrics = policy.metrics.map((m) => new MetricJudge(m, env));
     this.split = new SplitTracker(policy);
@@ -299,8 +314,8 @@ class IncrementalJudge implements Judge {
  * An incremental judge for one deployment. The context is read live: a caller may extend
  * `ctx.steps` (or call addStep) when the deployment moves, and change `state`/`endedAt`.
  */
-export function createJudge(ctx: Omit<JudgeContext, "at">): Judge {
-  return new IncrementalJudge(ctx);
+export function createJudge(ctx: Omit<JudgeContext, "at">, options: JudgeOptions = {}): Judge {
+  return new IncrementalJudge(ctx, options);
 }
 
 /** compare_metrics: the report for `ctx.at` from the stored slices (any order). */

@@ -63,6 +63,7 @@ export class RatioTracker implements MetricTracker {
       env.restartWeights,
       true,
       env.ratioTests,
+      env.harmPlugin,
     );
   }
 

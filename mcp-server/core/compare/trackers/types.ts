@@ -1,5 +1,6 @@
 import type { Policy } from "../../policy/schema.js";
 import type { Row } from "../../report.js";
+import type { PluginSpec } from "../../stats/plugin-evidence.js";
 import type { RatioTestPool } from "../../stats/ratio-evidence.js";
 import type { SeriesRegistry, SliceTotals } from "../series.js";
 import type { StepSpan } from "../timeline.js";
@@ -14,6 +15,8 @@ export interface TrackerEnv {
   thresholdWindow: { minSpanMs: number; maxSpanMs: number; tailTarget: number };
   /** Count tests shared by all comparisons of the judge (see RatioTestPool). */
   ratioTests: RatioTestPool;
+  /** A predictable plug-in blended into the ratio rows' harm tests; null: the mixture alone. */
+  harmPlugin: PluginSpec | null;
 }
 
 /** One time slice as a tracker sees it. */

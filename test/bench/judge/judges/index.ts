@@ -1,7 +1,7 @@
 import { flaggerJudge } from "./flagger.js";
 import { kayentaJudge } from "./kayenta.js";
 import { oracleJudge } from "./oracle.js";
-import { ourJudge } from "./ours.js";
+import { ourJudge, ourPluginJudge } from "./ours.js";
 import type { JudgeFactory } from "./types.js";
 import { bonferroniZJudge, naiveZJudge } from "./ztest.js";
 
@@ -15,4 +15,9 @@ export const ALL_JUDGES: readonly JudgeFactory[] = [
   oracleJudge,
 ];
 
-export const judgesById: ReadonlyMap<string, JudgeFactory> = new Map(ALL_JUDGES.map((j) => [j.id, j]));
+/** Judges run only when named (`--judges`): experiments measured against ours on the same draws. */
+export const EXPERIMENT_JUDGES: readonly JudgeFactory[] = [ourPluginJudge];
+
+export const judgesById: ReadonlyMap<string, JudgeFactory> = new Map(
+  [...ALL_JUDGES, ...EXPERIMENT_JUDGES].map((j) => [j.id, j]),
+);

@@ -1,8 +1,9 @@
-import { createJudge } from "../../../../mcp-server/core/compare/index.js";
+import { createJudge, type JudgeOptions } from "../../../../mcp-server/core/compare/index.js";
 import { decideVerdict } from "../../../../mcp-server/core/decide/index.js";
 import type { JudgeContext, StoredSlice } from "../../../../mcp-server/core/deployment.js";
 import { durationMs } from "../../../../mcp-server/core/duration.js";
 import { type Policy, type PolicyInput, policySchema } from "../../../../mcp-server/core/policy/schema.js";
+import type { PluginSpec } from "../../../../mcp-server/core/stats/plugin-evidence.js";
 import { LATENCY_BOUNDS } from "../latency.js";
 import type { PolicyKind } from "../scenarios.js";
 import type {
@@ -86,7 +87,7 @@ class OurJudge implements DeploymentJudge {
   private readonly ctx: JudgeContext;
   private readonly judge: ReturnType<typeof createJudge>;
 
-  constructor(setup: DeploymentSetup) {
+  constructor(setup: DeploymentSetup, options: JudgeOptions = {}) {
     const policy = benchPolicy(
       setup.policy,
       setup.lookEveryMinutes,
@@ -100,7 +101,7 @@ class OurJudge implements DeploymentJudge {
       state: "canary",
       at: T0,
     };
-    this.judge = createJudge(this.ctx);
+    this.judge = createJudge(this.ctx, options);
   }
 
   addMinute(d: MinuteData): void {
@@ -155,4 +156,30 @@ export const ourJudge: JudgeFactory = {
   id: "ours",
   label: "canary-pilot (anytime-valid e-processes + decide)",
   create: (setup) => new OurJudge(setup),
+};
+
+/**
+ * The plug-in experiment (docs/judge-benchmark.md "Round 3"): the same judge with a predictable
+ * plug-in in the error rate's harm test. The default is the fastest version measured (the plug-in
+ * alone, its estimate pulled toward twice the null by 4 pseudo-events); BENCH_HARM_PLUGIN=
+ * "weight,prior,target" sets another (worker threads inherit the environment).
+ */
+export const PLUGIN_SPEC: PluginSpec = { weight: 1, prior: 4, target: 2 };
+
+function pluginSpec(): PluginSpec {
+  const text = process.env.BENCH_HARM_PLUGIN;
+  if (!text) return PLUGIN_SPEC;
+  const [weight, prior, target] = text.split(",").map(Number);
+  const spec = { weight: weight ?? Number.NaN, prior: prior ?? Number.NaN, target: target ?? Number.NaN };
+  if (!(spec.weight > 0 && spec.weight <= 1 && spec.prior > 0 && spec.target >= 1))
+    throw new Error(
+      `BENCH_HARM_PLUGIN must be "weight,prior,target" (0 < weight <= 1, prior > 0, target >= 1), got ${text}`,
+    );
+  return spec;
+}
+
+export const ourPluginJudge: JudgeFactory = {
+  id: "ours-plugin",
+  label: "canary-pilot with a predictable plug-in in the error rate's harm test (experiment)",
+  create: (setup) => new OurJudge(setup, { harmPlugin: pluginSpec() }),
 };
