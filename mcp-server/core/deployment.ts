@@ -68,3 +68,4 @@ export const transitionEventSchema = z.object({
   override: z.boolean(),
   at: z.string(),
 });
+export type TransitionEvent = z.infer<typeof transitionEventSchema>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { holdAdviceSchema, type Reason, type Verdict, verdictSchema } from "./decision.js";
 import { deploymentIdentitySchema, transitionEventSchema } from "./deployment.js";
-import { deploymentIdentity } from "./deployment-identity.js";
+import { deploymentIdentity, transitionEvent } from "./deployment-view.js";
 import { orNull } from "./nullable.js";
 import type { Policy } from "./policy/schema.js";
 import { type Report, type Row, reportSchema } from "./report.js";
@@ -292,16 +292,7 @@ export function buildHistory(input: HistoryInput): History {
     },
     as_of: iso(input.now),
     steps,
-    events: input.transitions.map((t) => ({
-      kind: t.kind,
-      from_step: t.from_step,
-      to_step: t.to_step,
-      percent: t.percent,
-      actor: t.actor,
-      reason: t.reason,
-      override: t.override === 1,
-      at: iso(t.at),
-    })),
+    events: input.transitions.map(transitionEvent),
     decisions: input.decisions.map((dec) => ({
       decision_id: dec.id,
       at: iso(dec.decided_at),

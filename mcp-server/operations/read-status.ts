@@ -1,4 +1,4 @@
-import { deploymentIdentity } from "../core/deployment-identity.js";
+import { deploymentIdentity, transitionEvent } from "../core/deployment-view.js";
 import { durationMs } from "../core/duration.js";
 import { auditHead } from "../ledger/audit.js";
 import { latestDecision } from "../ledger/decisions.js";
@@ -46,16 +46,7 @@ export function deploymentStatus(ctx: OperationContext, input: DeploymentStatusI
           fresh: decision.step === d.step && nowForFreshness <= decision.next_check_at,
         }
       : null,
-    transitions: listTransitions(ledger, d.id).map((t) => ({
-      kind: t.kind,
-      from_step: t.from_step,
-      to_step: t.to_step,
-      percent: t.percent,
-      actor: t.actor,
-      reason: t.reason,
-      override: t.override === 1,
-      at: iso(t.at)!,
-    })),
+    transitions: listTransitions(ledger, d.id).map(transitionEvent),
     pending_notifications: pendingMessages(ledger, d.id).length,
     audit_head: auditHead(ledger),
   };
