@@ -27,8 +27,8 @@ export function deploymentIdentity(d: {
   };
 }
 
-/** A recorded transition as status and history list it. */
-export function transitionEvent(t: {
+/** A transition as the ledger records it. */
+export interface TransitionRow {
   kind: string;
   from_step: number | null;
   to_step: number;
@@ -38,7 +38,10 @@ export function transitionEvent(t: {
   /** 0 or 1, as stored */
   override: number;
   at: number;
-}): TransitionEvent {
+}
+
+/** A recorded transition as status and history list it. */
+export function transitionEvent(t: TransitionRow): TransitionEvent {
   return {
     kind: t.kind,
     from_step: t.from_step,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { holdAdviceSchema, type Reason, type Verdict, verdictSchema } from "./decision.js";
 import { deploymentIdentitySchema, transitionEventSchema } from "./deployment.js";
-import { deploymentIdentity, transitionEvent } from "./deployment-view.js";
+import { deploymentIdentity, type TransitionRow, transitionEvent } from "./deployment-view.js";
 import { orNull } from "./nullable.js";
 import type { Policy } from "./policy/schema.js";
 import { type Report, type Row, reportSchema } from "./report.js";
@@ -140,16 +140,7 @@ export interface HistoryInput {
     created_at: number;
     ended_at: number | null;
   };
-  transitions: {
-    kind: string;
-    from_step: number | null;
-    to_step: number;
-    percent: number;
-    actor: string;
-    reason: string | null;
-    override: number;
-    at: number;
-  }[];
+  transitions: TransitionRow[];
   decisions: HistoryDecision[];
   canaryTotals: Map<string, number>;
   unitsSeries: string;
