@@ -254,6 +254,93 @@ describe("other metric kinds", () => {
     expect(worse.status).toBe("regression");
   });
 
+  it("reports a mean row's estimates, margin, interval and samples needed as the data say", () => {
+    const rng = new Random(29);
+    const moments = (n: number, mu: number, sd: number) => {
+      let sum = 0;
+      let sumSq = 0;
+      for (let i = 0; i < n; i++) {
+        const x = mu + sd * rng.normal();
+        sum += x;
+        sumSq += x * x;
+      }
+      return { n, sum, sum_sq: sumSq };
+    };
+    const make = (minutes: number, canaryMu: number, perMinute = 50, sd = 20) => {
+      const out: StoredSlice[] = [];
+      for (let m = 0; m < minutes; m++) {
+        out.push(slice(m, "canary", { moments: { bytes: moments(perMinute, canaryMu, sd) } }));
+        out.push(slice(m, "control", { moments: { bytes: moments(perMinute * 19, 500, sd) } }));
+      }
+      return out;
+    };
+    const mean = (metric: Record<string, unknown>) =>
+      policyWith([
+        { name: "payload", type: "mean", series: "bytes", ...metric } as PolicyInput["metrics"][number],
+      ]);
+
+    // Healthy, absolute tolerance and margin: estimates are the cohorts' means, the margin is
+    // proven, nothing more is needed, and the interval (absolute units) holds the true 0.
+    const healthy = find(
+      judge(
+        mean({ bad: "increase", tolerance: { absolute: 10 }, margin: { absolute: 10 } }),
+        make(30, 500),
+        30,
+      ),
+      "mean",
+    );
+    expect(healthy).toMatchObject({ status: "no_difference", margin_proven: true, samples_needed: 0 });
+    expect(healthy.interval_scale).toBe("absolute");
+    expect(healthy.tolerance).toBe(10);
+    expect(healthy.margin).toBe(10);
+    expect(healthy.canary.count).toBe(30 * 50);
+    expect(healthy.control.count).toBe(30 * 50 * 19);
+    expect(healthy.canary.value!).toBeCloseTo(500, 0);
+    expect(healthy.control.value!).toBeCloseTo(500, 0);
+    expect(healthy.abs_diff!).toBeCloseTo(healthy.canary.value! - healthy.control.value!, 9);
+    expect(healthy.rel_diff!).toBeCloseTo(healthy.abs_diff! / healthy.control.value!, 9);
+    expect(healthy.ci_low!).toBeLessThan(0);
+    expect(healthy.ci_high!).toBeGreaterThan(0);
+    expect(healthy.ci_high! - healthy.ci_low!).toBeLessThan(10);
+    expect(healthy.margin_evidence).toBeGreaterThanOrEqual(healthy.threshold);
+    expect(healthy.evidence).toBeLessThan(healthy.threshold);
+
+    // Too few minutes to prove a tight margin: insufficient, with a positive sample estimate.
+    const early = find(
+      judge(mean({ bad: "increase", tolerance: { absolute: 2 }, margin: { absolute: 2 } }), make(2, 500, 5), 2),
+      "mean",
+    );
+    expect(early.status).toBe("insufficient_data");
+    expect(early.margin_proven).toBe(false);
+    expect(early.samples_needed!).toBeGreaterThan(0);
+    expect(early.note).toBeTruthy();
+
+    // A relative tolerance is tested on the relative scale: +10% allowed, +30% is a regression.
+    const relative = mean({ bad: "increase", tolerance: { relative: 0.1 } });
+    const worse = find(judge(relative, make(30, 650), 30), "mean");
+    expect(worse.status).toBe("regression");
+    expect(worse.interval_scale).toBe("relative");
+    expect(worse.tolerance).toBeCloseTo(0.1, 9);
+    expect(worse.evidence).toBeGreaterThanOrEqual(worse.threshold);
+    expect(worse.ci_low!).toBeGreaterThan(0.1);
+    expect(worse.rel_diff!).toBeCloseTo(0.3, 1);
+    expect(worse.samples_needed ?? null).toBeNull();
+    expect(find(judge(relative, make(30, 500), 30), "mean").status).not.toBe("regression");
+
+    // bad: decrease flips the sides: a drop is the regression, a rise an improvement.
+    const decrease = mean({ bad: "decrease", tolerance: { absolute: 10 } });
+    expect(find(judge(decrease, make(30, 450), 30), "mean").status).toBe("regression");
+    const better = find(judge(decrease, make(30, 550), 30), "mean");
+    expect(better.status).toBe("improvement");
+    expect(better.improvement_evidence!).toBeGreaterThanOrEqual(better.threshold);
+
+    // One cohort without samples: no data, never a pass.
+    const canaryOnly = make(30, 500).filter((x) => x.cohort === "canary");
+    const none = find(judge(mean({ bad: "increase", tolerance: { absolute: 10 } }), canaryOnly, 30), "mean");
+    expect(none.status).toBe("no_data");
+    expect(none.margin_proven).toBe(false);
+  });
+
   it("judges percentiles by exceedance and reports the tolerance actually tested", () => {
     const policy = policyWith([
       {
