@@ -307,7 +307,11 @@ describe("other metric kinds", () => {
 
     // Too few minutes to prove a tight margin: insufficient, with a positive sample estimate.
     const early = find(
-      judge(mean({ bad: "increase", tolerance: { absolute: 2 }, margin: { absolute: 2 } }), make(2, 500, 5), 2),
+      judge(
+        mean({ bad: "increase", tolerance: { absolute: 2 }, margin: { absolute: 2 } }),
+        make(2, 500, 5),
+        2,
+      ),
       "mean",
     );
     expect(early.status).toBe("insufficient_data");
