@@ -57,6 +57,18 @@ function find(report: Report, statistic: string, segment?: Record<string, string
   return r;
 }
 
+/** Moments of n normal samples (mean mu, sd), as a slice's `moments` entry carries them. */
+function normalMoments(rng: Random, n: number, mu: number, sd: number) {
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const x = mu + sd * rng.normal();
+    sum += x;
+    sumSq += x * x;
+  }
+  return { n, sum, sum_sq: sumSq };
+}
+
 const ERRORS: PolicyInput["metrics"][number] = {
   name: "errors",
   type: "ratio",
@@ -228,16 +240,7 @@ describe("other metric kinds", () => {
       { name: "payload", type: "mean", series: "bytes", bad: "increase", tolerance: { absolute: 10 } },
     ]);
     const rng = new Random(13);
-    const moments = (n: number, mu: number) => {
-      let sum = 0;
-      let sumSq = 0;
-      for (let i = 0; i < n; i++) {
-        const x = mu + 20 * rng.normal();
-        sum += x;
-        sumSq += x * x;
-      }
-      return { n, sum, sum_sq: sumSq };
-    };
+    const moments = (n: number, mu: number) => normalMoments(rng, n, mu, 20);
     const make = (shift: number) => {
       const out: StoredSlice[] = [];
       for (let m = 0; m < 30; m++) {
@@ -256,16 +259,7 @@ describe("other metric kinds", () => {
 
   it("reports a mean row's estimates, margin, interval and samples needed as the data say", () => {
     const rng = new Random(29);
-    const moments = (n: number, mu: number, sd: number) => {
-      let sum = 0;
-      let sumSq = 0;
-      for (let i = 0; i < n; i++) {
-        const x = mu + sd * rng.normal();
-        sum += x;
-        sumSq += x * x;
-      }
-      return { n, sum, sum_sq: sumSq };
-    };
+    const moments = (n: number, mu: number, sd: number) => normalMoments(rng, n, mu, sd);
     const make = (minutes: number, canaryMu: number, perMinute = 50, sd = 20) => {
       const out: StoredSlice[] = [];
       for (let m = 0; m < minutes; m++) {
