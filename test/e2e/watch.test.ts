@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createAssigner } from "../../mcp-server/cohort-assigner.js";
@@ -12,33 +13,35 @@ import { Random } from "../support/random.js";
  * `canary watch` on the real clock, with a live service feeding one-second slices into the same
  * ledger file from this process (another connection, as a metrics pusher would be).
  */
+/** Starts a deployment on a fresh ledger with the CLI, as a pipeline would; returns the ledger's path. */
+function startDeployment(id: string, policy: Record<string, unknown>): string {
+  const dir = tempDir();
+  const ledger = join(dir, "ledger.db");
+  const file = join(dir, "policy.json");
+  writeFileSync(file, JSON.stringify(policy));
+  expect(runCli(["start", id, "--policy", file, "--ledger", ledger]).code).toBe(0);
+  return ledger;
+}
+
 describe("canary watch drives a deployment to its end on the real clock", () => {
   it("rolls back a failing canary and exits 20, printing progress lines", async () => {
-    const dir = tempDir();
-    const ledger = join(dir, "ledger.db");
-    const policy = join(dir, "policy.json");
-    const { writeFileSync } = await import("node:fs");
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        service: "live",
-        slice: "1s",
-        check_every: "1s",
-        ladder: [{ percent: 10, window: "30s" }, { percent: 100 }],
-        metrics: [
-          {
-            name: "error_rate",
-            type: "ratio",
-            events: "http_errors",
-            trials: "http_requests",
-            bad: "increase",
-            tolerance: { relative: 0 },
-            margin: { relative: 1 },
-          },
-        ],
-      }),
-    );
-    expect(runCli(["start", "live-1", "--policy", policy, "--ledger", ledger]).code).toBe(0);
+    const ledger = startDeployment("live-1", {
+      service: "live",
+      slice: "1s",
+      check_every: "1s",
+      ladder: [{ percent: 10, window: "30s" }, { percent: 100 }],
+      metrics: [
+        {
+          name: "error_rate",
+          type: "ratio",
+          events: "http_errors",
+          trials: "http_requests",
+          bad: "increase",
+          tolerance: { relative: 0 },
+          margin: { relative: 1 },
+        },
+      ],
+    });
     const watch = spawn(
       process.execPath,
       [CLI, "watch", "live-1", "--poll-seconds", "0.5", "--ledger", ledger],
@@ -107,31 +110,23 @@ describe("canary watch drives a deployment to its end on the real clock", () => 
   }, 60_000);
 
   it("ends when someone else rolls the deployment back between its looks, and exits 2 for an unknown one", async () => {
-    const dir = tempDir();
-    const ledger = join(dir, "ledger.db");
-    const policy = join(dir, "policy.json");
-    const { writeFileSync } = await import("node:fs");
     // Looks are ten minutes apart: the watch must notice the brake long before the next one (the
     // test gives it a minute).
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        service: "slow",
-        check_every: "10m",
-        ladder: [{ percent: 5, window: "30m" }, { percent: 100 }],
-        metrics: [
-          {
-            name: "error_rate",
-            type: "ratio",
-            events: "e",
-            trials: "n",
-            bad: "increase",
-            tolerance: { relative: 0.1 },
-          },
-        ],
-      }),
-    );
-    expect(runCli(["start", "slow-1", "--policy", policy, "--ledger", ledger]).code).toBe(0);
+    const ledger = startDeployment("slow-1", {
+      service: "slow",
+      check_every: "10m",
+      ladder: [{ percent: 5, window: "30m" }, { percent: 100 }],
+      metrics: [
+        {
+          name: "error_rate",
+          type: "ratio",
+          events: "e",
+          trials: "n",
+          bad: "increase",
+          tolerance: { relative: 0.1 },
+        },
+      ],
+    });
     const watching = runCliAsync(["watch", "slow-1", "--poll-seconds", "0.5", "--ledger", ledger]);
     await new Promise((r) => setTimeout(r, 1500));
     const brake = runCli(["rollback", "slow-1", "--reason", "pager: checkout errors", "--ledger", ledger]);
