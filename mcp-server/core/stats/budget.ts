@@ -94,7 +94,7 @@ export function splitThreshold(policy: Policy): number {
 }
 
 /** Weight of the whole-deployment harm test among the restarts. */
-export const WHOLE_DEPLOYMENT_WEIGHT = 0.9;
+export const WHOLE_DEPLOYMENT_WEIGHT = 0.97;
 
 /**
  * Weights of the harm tests' restarts, one per canary step (every rung but the last, 100%):

@@ -1,5 +1,10 @@
 import { logAddExp } from "./numeric.js";
-import { type RatioDirection, type RatioTest, RestartingRatioEvidence } from "./ratio-evidence.js";
+import {
+  HARM_GRID_LOG_WEIGHTS,
+  type RatioDirection,
+  type RatioTest,
+  RestartingRatioEvidence,
+} from "./ratio-evidence.js";
 
 // A predictable plug-in e-process for a rate ratio, and its blend with the mixture
 // (docs/judge-benchmark.md "Round 3").
@@ -127,7 +132,7 @@ export class HarmRatioEvidence {
   logMax = 0;
 
   constructor(test: RatioTest, restartWeights: readonly number[], spec: PluginSpec | null) {
-    this.mixture = new RestartingRatioEvidence(test, restartWeights);
+    this.mixture = new RestartingRatioEvidence(test, restartWeights, HARM_GRID_LOG_WEIGHTS);
     const weight = spec?.weight ?? 0;
     if (!(weight >= 0 && weight <= 1)) throw new Error(`plug-in weight must be in [0, 1], got ${weight}`);
     this.plugin =
@@ -149,21 +154,22 @@ export class HarmRatioEvidence {
     this.plugin?.add(xT, m, rho);
   }
 
-  logEvidence(temper = 1): number {
-    if (!this.plugin) return this.mixture.logEvidence(temper);
+  /** `countShifts`: the burst excess set aside, per restart (the mixture's only; the plug-in never bets on a slice it reads). */
+  logEvidence(temper = 1, countShifts?: readonly number[]): number {
+    if (!this.plugin) return this.mixture.logEvidence(temper, countShifts);
     const mix =
       this.logMixtureWeight > Number.NEGATIVE_INFINITY
-        ? this.logMixtureWeight + this.mixture.logEvidence(temper)
+        ? this.logMixtureWeight + this.mixture.logEvidence(temper, countShifts)
         : Number.NEGATIVE_INFINITY;
     return logAddExp(mix, this.logPluginWeight + this.plugin.logEvidence(temper));
   }
 
-  look(temper = 1): void {
-    const current = this.logEvidence(temper);
+  look(temper = 1, countShifts?: readonly number[]): void {
+    const current = this.logEvidence(temper, countShifts);
     if (current > this.logMax) this.logMax = current;
   }
 
-  logEvidenceSoFar(temper = 1): number {
-    return Math.max(this.logMax, this.logEvidence(temper));
+  logEvidenceSoFar(temper = 1, countShifts?: readonly number[]): number {
+    return Math.max(this.logMax, this.logEvidence(temper, countShifts));
   }
 }
