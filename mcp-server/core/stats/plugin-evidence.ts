@@ -1,10 +1,5 @@
 import { logAddExp } from "./numeric.js";
-import {
-  HARM_GRID_LOG_WEIGHTS,
-  type RatioDirection,
-  type RatioTest,
-  RestartingRatioEvidence,
-} from "./ratio-evidence.js";
+import { type RatioDirection, type RatioTest, RestartingRatioEvidence } from "./ratio-evidence.js";
 
 // A predictable plug-in e-process for a rate ratio, and its blend with the mixture
 // (docs/judge-benchmark.md "Round 3").
@@ -132,7 +127,7 @@ export class HarmRatioEvidence {
   logMax = 0;
 
   constructor(test: RatioTest, restartWeights: readonly number[], spec: PluginSpec | null) {
-    this.mixture = new RestartingRatioEvidence(test, restartWeights, HARM_GRID_LOG_WEIGHTS);
+    this.mixture = new RestartingRatioEvidence(test, restartWeights);
     const weight = spec?.weight ?? 0;
     if (!(weight >= 0 && weight <= 1)) throw new Error(`plug-in weight must be in [0, 1], got ${weight}`);
     this.plugin =

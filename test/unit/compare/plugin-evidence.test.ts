@@ -3,11 +3,7 @@ import { compareMetrics, createJudge } from "../../../mcp-server/core/compare/in
 import type { JudgeContext } from "../../../mcp-server/core/deployment.js";
 import { policySchema } from "../../../mcp-server/core/policy/schema.js";
 import { HarmRatioEvidence, PluginRatioEvidence } from "../../../mcp-server/core/stats/plugin-evidence.js";
-import {
-  HARM_GRID_LOG_WEIGHTS,
-  RatioTest,
-  RestartingRatioEvidence,
-} from "../../../mcp-server/core/stats/ratio-evidence.js";
+import { RatioTest, RestartingRatioEvidence } from "../../../mcp-server/core/stats/ratio-evidence.js";
 import { simulateDeployment } from "../../support/canary-sim.js";
 import { Random } from "../../support/random.js";
 
@@ -117,8 +113,7 @@ describe("predictable plug-in e-process", () => {
     const test = new RatioTest(1, "above");
     const spec = { weight: 0.3, prior: 2, target: 2 };
     const blend = new HarmRatioEvidence(test, [1], spec);
-    // The harm test's mixture carries the harm prior over the grid.
-    const mixture = new RestartingRatioEvidence(new RatioTest(1, "above"), [1], HARM_GRID_LOG_WEIGHTS);
+    const mixture = new RestartingRatioEvidence(new RatioTest(1, "above"), [1]);
     const plugin = new PluginRatioEvidence(1, "above", [1], spec);
     for (const x of [blend, mixture, plugin]) x.begin(0);
     for (const s of slices) {

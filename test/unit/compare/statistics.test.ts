@@ -129,8 +129,8 @@ describe("retries and looks", () => {
 
   it("keep bursts in the first minutes of a step from reading as a regression (1-minute looks)", () => {
     // A few bursts in a row look like a shift until more slices arrive. With the rollback tests'
-    // burst defences (stats/dispersion.ts) 9 of these 400 deployments roll back in their first
-    // 15 minutes; without them (no excess set aside, no hold) 27 did.
+    // burst defences (stats/dispersion.ts) 4 of these 400 deployments roll back in their first
+    // 15 minutes; without them (no excess set aside, no hold) 21 did.
     const policy = ladderPolicy(60);
     const seeds = 400;
     let rollbacks = 0;
@@ -144,7 +144,7 @@ describe("retries and looks", () => {
       });
       if (row(finalReport(policy, sim), "rate").status === "regression") rollbacks++;
     }
-    expect(rollbacks / seeds).toBeLessThanOrEqual(0.03);
+    expect(rollbacks / seeds).toBeLessThanOrEqual(0.02);
   });
 
   it("reads the evidence at the policy's check times, the same whether reported every minute or once", () => {
@@ -174,13 +174,12 @@ describe("retries and looks", () => {
       const once = row(finalReport(every15, sim), "rate").evidence;
       const everyMinute = row(finalReport(every1, sim), "rate").evidence;
       expect(stepwise).toBe(once);
-      // More looks see the maximum fewer looks see, up to the hold: the harm tests keep the
-      // dispersion seen at each look for a few slices (stats/dispersion.ts), so looking every
-      // minute may temper a hair more (here under a hundredth of a nat).
-      expect(Math.log(once)).toBeLessThanOrEqual(Math.log(everyMinute) + 0.01);
+      // No per-run order between the cadences: the rollback tests hold the dispersion seen at each
+      // look for a few slices (stats/dispersion.ts), so looking every minute may also temper more.
       if (once < everyMinute) lower++;
     }
-    // Fewer looks see a lower maximum in most runs: the cadence is really applied.
+    // Fewer looks see a lower maximum in most runs: the cadence is really applied (ignoring it
+    // makes the two equal in every run).
     expect(lower).toBeGreaterThan(20);
   });
 });

@@ -5,13 +5,7 @@ import {
   DISPERSION_HOLD_PER_SLICE,
   ShareDispersion,
 } from "../../../mcp-server/core/stats/dispersion.js";
-import {
-  HARM_GRID_LOG_WEIGHTS,
-  RATIO_GRID_LOG,
-  RATIO_GRID_SIZE,
-  RatioTest,
-  RestartingRatioEvidence,
-} from "../../../mcp-server/core/stats/ratio-evidence.js";
+import { RatioTest, RestartingRatioEvidence } from "../../../mcp-server/core/stats/ratio-evidence.js";
 import { Random } from "../../support/random.js";
 
 // What the harm tests read from the dispersion (stats/dispersion.ts): the burst excess no other
@@ -138,7 +132,7 @@ describe("validity: the adjusted harm evidence reaches 1/alpha only where the pl
     const rng = new Random(7);
     for (let run = 0; run < 50; run++) {
       const test = new RatioTest(1, "above");
-      const evidence = new RestartingRatioEvidence(test, [1], HARM_GRID_LOG_WEIGHTS);
+      const evidence = new RestartingRatioEvidence(test, [1]);
       const d = new ShareDispersion(1);
       evidence.begin(0);
       for (let k = 0; k < 60; k++) {
@@ -156,27 +150,5 @@ describe("validity: the adjusted harm evidence reaches 1/alpha only where the pl
         );
       }
     }
-  });
-});
-
-describe("the harm tests' prior over the grid", () => {
-  it("sums to 1, peaks near 2.3x the null and keeps a twentieth spread evenly", () => {
-    const weights = Array.from(HARM_GRID_LOG_WEIGHTS, Math.exp);
-    expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    const peak = weights.indexOf(Math.max(...weights));
-    expect(Math.exp(RATIO_GRID_LOG[peak]!)).toBeGreaterThan(2.1);
-    expect(Math.exp(RATIO_GRID_LOG[peak]!)).toBeLessThan(2.5);
-    expect(Math.min(...weights)).toBeGreaterThanOrEqual(0.05 / RATIO_GRID_SIZE);
-    // The harm test's mixture uses it: a slice at 2x earns more than under even weights.
-    const test = new RatioTest(1, "above");
-    const harm = new RestartingRatioEvidence(test, [1], HARM_GRID_LOG_WEIGHTS);
-    const even = new RestartingRatioEvidence(test, [1]);
-    for (const e of [harm, even]) e.begin(0);
-    for (let k = 0; k < 30; k++) {
-      test.prepare(RHO);
-      harm.add(6, 303);
-      even.add(6, 303);
-    }
-    expect(harm.logEvidence()).toBeGreaterThan(even.logEvidence() + 0.5);
   });
 });

@@ -207,7 +207,7 @@ describe("alpha budget", () => {
   it("spreads the restarts' weights over the canary steps", () => {
     const w = restartWeights(policy());
     expect(w).toHaveLength(3);
-    expect(w[0]).toBe(0.97);
+    expect(w[0]).toBe(0.9);
     expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 15);
   });
 });
