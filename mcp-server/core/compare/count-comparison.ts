@@ -18,8 +18,7 @@ import {
 //   earns its own promotion), with its projection: the same test fed what it would see if the
 //   canary matched the control, which tells "too little data" from "data that do not look good".
 // Every test is read through the dispersion of the canary's share (stats/dispersion.ts): bursts of
-// retries in one cohort weigh what independent events would. The harm tests also set aside the
-// burst excess no other slice explains and hold the dispersion seen at a look for a few slices.
+// retries in one cohort weigh what independent events would.
 
 export interface CountTestSpec {
   nullRatio: number;
@@ -79,9 +78,7 @@ export class CountComparison {
   /** The current step's confidence sequence (harm counts), kept only when the report shows intervals. */
   stepInterval = new RatioConfidenceSequence();
   /** Extra-binomial dispersion of the canary's share, over the whole deployment. */
-  readonly dispersion: ShareDispersion;
-  /** Per harm restart, the dispersion's slice count when it began (+Infinity: not yet). */
-  private readonly restartStarts: number[];
+  readonly dispersion = new ShareDispersion();
 
   /**
    * Tests come from a pool shared across comparisons: tests with the same null and side share their
@@ -101,8 +98,6 @@ export class CountComparison {
     this.marginTest = pool.get(specs.margin.nullRatio, specs.margin.direction);
     this.harm = new HarmRatioEvidence(this.harmTest, restartWeights, harmPlugin);
     this.improvement = new RestartingRatioEvidence(this.improvementTest, restartWeights);
-    this.dispersion = new ShareDispersion(specs.harm.direction === "above" ? 1 : -1);
-    this.restartStarts = restartWeights.map(() => Number.POSITIVE_INFINITY);
   }
 
   /** Moves to step `ordinal` (ladder index `ladderStep`): resets the step's state and starts its restart. */
@@ -115,11 +110,6 @@ export class CountComparison {
     this.projection.reset();
     this.harm.begin(ladderStep);
     this.improvement.begin(ladderStep);
-    this.dispersion.beginStep();
-    // The same restarts the harm test begins (every one up to this step not yet begun).
-    const last = Math.min(ladderStep, this.restartStarts.length - 1);
-    for (let j = 0; j <= last; j++)
-      if (this.restartStarts[j] === Number.POSITIVE_INFINITY) this.restartStarts[j] = this.dispersion.slices;
   }
 
   add(s: CountSlice): void {
@@ -151,16 +141,14 @@ export class CountComparison {
 
   /** A look at the policy's check times: the harm and improvement evidence as of now joins their maxima. */
   look(): void {
-    this.dispersion.look();
-    const harm = this.dispersion.harm(this.restartStarts);
-    this.harm.look(harm.temper, harm.countShifts);
-    this.improvement.look(this.dispersion.value());
+    const temper = this.dispersion.value();
+    this.harm.look(temper);
+    this.improvement.look(temper);
   }
 
   /** Harm evidence for a report: the largest at any look, or now. */
   harmLogEvidence(): number {
-    const harm = this.dispersion.harm(this.restartStarts);
-    return this.harm.logEvidenceSoFar(harm.temper, harm.countShifts);
+    return this.harm.logEvidenceSoFar(this.dispersion.value());
   }
 
   improvementLogEvidence(): number {

@@ -35,8 +35,6 @@ import type { MetricPolicy, Policy } from "../policy/schema.js";
 // the start / x2 from the 25% step, median minutes):
 //   3/4 + restarts:        36 min;  6 min
 //   0.9 + restarts:        34 min;  7 min
-// The burst defences of stats/dispersion.ts judge a slice's excess within its step, which is what
-// keeps the late regression quick with them.
 // A/A false alarms stayed below alpha throughout. The restart only needs a little weight because
 // a late regression at a larger share brings a lot of data; the whole-deployment test keeps the
 // early steps' evidence, which is what catches a regression at 1% and 5%.

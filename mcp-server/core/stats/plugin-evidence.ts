@@ -149,22 +149,21 @@ export class HarmRatioEvidence {
     this.plugin?.add(xT, m, rho);
   }
 
-  /** `countShifts`: the burst excess set aside, per restart (the mixture's only; the plug-in never bets on a slice it reads). */
-  logEvidence(temper = 1, countShifts?: readonly number[]): number {
-    if (!this.plugin) return this.mixture.logEvidence(temper, countShifts);
+  logEvidence(temper = 1): number {
+    if (!this.plugin) return this.mixture.logEvidence(temper);
     const mix =
       this.logMixtureWeight > Number.NEGATIVE_INFINITY
-        ? this.logMixtureWeight + this.mixture.logEvidence(temper, countShifts)
+        ? this.logMixtureWeight + this.mixture.logEvidence(temper)
         : Number.NEGATIVE_INFINITY;
     return logAddExp(mix, this.logPluginWeight + this.plugin.logEvidence(temper));
   }
 
-  look(temper = 1, countShifts?: readonly number[]): void {
-    const current = this.logEvidence(temper, countShifts);
+  look(temper = 1): void {
+    const current = this.logEvidence(temper);
     if (current > this.logMax) this.logMax = current;
   }
 
-  logEvidenceSoFar(temper = 1, countShifts?: readonly number[]): number {
-    return Math.max(this.logMax, this.logEvidence(temper, countShifts));
+  logEvidenceSoFar(temper = 1): number {
+    return Math.max(this.logMax, this.logEvidence(temper));
   }
 }

@@ -148,16 +148,8 @@ export class RestartingRatioEvidence {
   /** Largest log E seen at a look: a crossing stays a crossing. */
   logMax = 0;
 
-  /** log weight of each alternative; null: equal weights (LOG_GRID_WEIGHT). */
-  private readonly gridLogWeights: Float64Array | null;
-
-  constructor(
-    test: RatioTest,
-    restartWeights: readonly number[],
-    gridLogWeights: Float64Array | null = null,
-  ) {
+  constructor(test: RatioTest, restartWeights: readonly number[]) {
     this.test = test;
-    this.gridLogWeights = gridLogWeights;
     this.logWeights = restartWeights.map((w) => Math.log(w));
     this.snapshots = restartWeights.map(() => null);
   }
@@ -177,33 +169,25 @@ export class RestartingRatioEvidence {
   }
 
   /** A look: log E now (with the dispersion `temper`) joins the running maximum. */
-  look(temper = 1, countShifts?: readonly number[]): void {
-    const current = this.logEvidence(temper, countShifts);
+  look(temper = 1): void {
+    const current = this.logEvidence(temper);
     if (current > this.logMax) this.logMax = current;
   }
 
   /** The evidence a report shows: the largest of the looks so far and now. */
-  logEvidenceSoFar(temper = 1, countShifts?: readonly number[]): number {
-    return Math.max(this.logMax, this.logEvidence(temper, countShifts));
+  logEvidenceSoFar(temper = 1): number {
+    return Math.max(this.logMax, this.logEvidence(temper));
   }
 
-  /**
-   * log E now, each log-likelihood divided by `temper` (the dispersion, >= 1). `countShifts[j]`
-   * moves restart j's canary count by that many events (never toward the alternatives: <= 0 for
-   * alternatives above, >= 0 below), which lowers every alternative's log-likelihood by
-   * |shift| |log(a / r0)|: the burst excess set aside (stats/dispersion.ts).
-   */
-  logEvidence(temper = 1, countShifts?: readonly number[]): number {
+  /** log E now, each log-likelihood divided by `temper` (the dispersion, >= 1). */
+  logEvidence(temper = 1): number {
     let acc = Number.NEGATIVE_INFINITY;
     const values = this.cumulative.values;
-    const factor = this.test.logFactor;
     for (let j = 0; j < this.snapshots.length; j++) {
       const snap = this.snapshots[j];
       let term = this.logWeights[j]!;
       if (snap) {
-        const shift = countShifts?.[j] ?? 0;
-        for (let g = 0; g < RATIO_GRID_SIZE; g++)
-          this.terms[g] = (values[g]! - snap[g]! + shift * factor[g]!) / temper;
+        for (let g = 0; g < RATIO_GRID_SIZE; g++) this.terms[g] = (values[g]! - snap[g]!) / temper;
         term += logSumExp(this.terms) + LOG_GRID_WEIGHT;
       }
       acc = acc > term ? acc + Math.log1p(Math.exp(term - acc)) : term + Math.log1p(Math.exp(acc - term));
