@@ -5,10 +5,10 @@ import {
   RatioConfidenceSequence,
   type RatioDirection,
   type RatioTest,
-  RatioTestPool,
   RestartingRatioEvidence,
   trialsToThreshold,
 } from "../stats/ratio-evidence.js";
+import type { TrackerEnv } from "./trackers/types.js";
 
 // The three count tests behind a ratio, throughput or percentile row, fed slice by slice:
 // - harm: "canary worse than control beyond the tolerance", over the whole deployment with
@@ -18,7 +18,8 @@ import {
 //   earns its own promotion), with its projection: the same test fed what it would see if the
 //   canary matched the control, which tells "too little data" from "data that do not look good".
 // Every test is read through the dispersion of the canary's share (stats/dispersion.ts): bursts of
-// retries in one cohort weigh what independent events would.
+// retries in one cohort weigh what independent events would. The harm tests also set aside the
+// burst excess no other slice explains and hold the dispersion seen at a look for a few slices.
 
 export interface CountTestSpec {
   nullRatio: number;
@@ -78,26 +79,32 @@ export class CountComparison {
   /** The current step's confidence sequence (harm counts), kept only when the report shows intervals. */
   stepInterval = new RatioConfidenceSequence();
   /** Extra-binomial dispersion of the canary's share, over the whole deployment. */
-  readonly dispersion = new ShareDispersion();
+  readonly dispersion: ShareDispersion;
+  /** Per harm restart, the dispersion's slice count when it began (+Infinity: not yet). */
+  private readonly restartStarts: number[];
 
   /**
-   * Tests come from a pool shared across comparisons: tests with the same null and side share their
-   * per-slice terms (a percentile's improvement and margin tests, the percentiles of one histogram).
-   * Each test is prepared right before its counts are added, so sharing is safe. `harmPlugin`
-   * blends a predictable plug-in into the harm test (stats/plugin-evidence.ts); null: the mixture alone.
+   * Tests come from a pool shared across comparisons (`env.ratioTests`): tests with the same null
+   * and side share their per-slice terms (a percentile's improvement and margin tests, the
+   * percentiles of one histogram). Each test is prepared right before its counts are added, so
+   * sharing is safe. `env.harmGridLogWeights` weighs the harm test's grid (stats/budget.ts);
+   * `harmPlugin` blends a predictable plug-in into it (stats/plugin-evidence.ts); null: the mixture alone.
    */
   constructor(
     specs: CountTestSpecs,
-    restartWeights: readonly number[],
+    env: Pick<TrackerEnv, "restartWeights" | "ratioTests" | "harmGridLogWeights">,
     private readonly keepSlices: boolean,
-    pool: RatioTestPool = new RatioTestPool(),
     harmPlugin: PluginSpec | null = null,
   ) {
+    const pool = env.ratioTests;
+    const restartWeights = env.restartWeights;
     this.harmTest = pool.get(specs.harm.nullRatio, specs.harm.direction);
     this.improvementTest = pool.get(specs.improvement.nullRatio, specs.improvement.direction);
     this.marginTest = pool.get(specs.margin.nullRatio, specs.margin.direction);
-    this.harm = new HarmRatioEvidence(this.harmTest, restartWeights, harmPlugin);
+    this.harm = new HarmRatioEvidence(this.harmTest, restartWeights, harmPlugin, env.harmGridLogWeights);
     this.improvement = new RestartingRatioEvidence(this.improvementTest, restartWeights);
+    this.dispersion = new ShareDispersion(specs.harm.direction === "above" ? 1 : -1);
+    this.restartStarts = restartWeights.map(() => Number.POSITIVE_INFINITY);
   }
 
   /** Moves to step `ordinal` (ladder index `ladderStep`): resets the step's state and starts its restart. */
@@ -110,6 +117,11 @@ export class CountComparison {
     this.projection.reset();
     this.harm.begin(ladderStep);
     this.improvement.begin(ladderStep);
+    this.dispersion.beginStep();
+    // The same restarts the harm test begins (every one up to this step not yet begun).
+    const last = Math.min(ladderStep, this.restartStarts.length - 1);
+    for (let j = 0; j <= last; j++)
+      if (this.restartStarts[j] === Number.POSITIVE_INFINITY) this.restartStarts[j] = this.dispersion.slices;
   }
 
   add(s: CountSlice): void {
@@ -141,14 +153,16 @@ export class CountComparison {
 
   /** A look at the policy's check times: the harm and improvement evidence as of now joins their maxima. */
   look(): void {
-    const temper = this.dispersion.value();
-    this.harm.look(temper);
-    this.improvement.look(temper);
+    this.dispersion.look();
+    const harm = this.dispersion.harm(this.restartStarts);
+    this.harm.look(harm.temper, harm.countShifts);
+    this.improvement.look(this.dispersion.value());
   }
 
   /** Harm evidence for a report: the largest at any look, or now. */
   harmLogEvidence(): number {
-    return this.harm.logEvidenceSoFar(this.dispersion.value());
+    const harm = this.dispersion.harm(this.restartStarts);
+    return this.harm.logEvidenceSoFar(harm.temper, harm.countShifts);
   }
 
   improvementLogEvidence(): number {

@@ -3,7 +3,7 @@ import { durationMs } from "../duration.js";
 import { policySha256 } from "../policy/parse.js";
 import { seriesOfMetric } from "../policy/schema.js";
 import type { Report } from "../report.js";
-import { marginThreshold, restartWeights } from "../stats/budget.js";
+import { harmGridLogWeights, marginThreshold, restartWeights } from "../stats/budget.js";
 import type { PluginSpec } from "../stats/plugin-evidence.js";
 import { RatioTestPool } from "../stats/ratio-evidence.js";
 import { InputsHasher, inputsView, mergeSlices } from "./inputs.js";
@@ -124,6 +124,7 @@ class IncrementalJudge implements Judge {
     const env: TrackerEnv = {
       policy,
       restartWeights: restartWeights(policy),
+      harmGridLogWeights: harmGridLogWeights(policy),
       registry: this.registry,
       sliceMs: this.sliceMs,
       thresholdWindow: thresholdWindow(this.sliceMs),

@@ -1,4 +1,6 @@
+import { durationMs } from "../duration.js";
 import type { MetricPolicy, Policy } from "../policy/schema.js";
+import { HARM_GRID_LOG_WEIGHTS } from "./ratio-evidence.js";
 
 // How the false-alarm budget alpha is spent (docs/statistics.md "Many metrics, one decision").
 //
@@ -35,6 +37,8 @@ import type { MetricPolicy, Policy } from "../policy/schema.js";
 // the start / x2 from the 25% step, median minutes):
 //   3/4 + restarts:        36 min;  6 min
 //   0.9 + restarts:        34 min;  7 min
+// The burst defences of stats/dispersion.ts judge a slice's excess within its step, which is what
+// keeps the late regression quick with them.
 // A/A false alarms stayed below alpha throughout. The restart only needs a little weight because
 // a late regression at a larger share brings a lot of data; the whole-deployment test keeps the
 // early steps' evidence, which is what catches a regression at 1% and 5%.
@@ -93,8 +97,34 @@ export function splitThreshold(policy: Policy): number {
   return 1 / policy.alpha;
 }
 
-/** Weight of the whole-deployment harm test among the restarts. */
+/**
+ * How often a policy must look for the harm tests to weigh the grid where regressions are. The
+ * prior (HARM_GRID_LOG_WEIGHTS) makes a x2 cross about 7 minutes sooner at 100 rps; a look every
+ * 15 minutes rarely sees that gain (x2 at 100 rps: 45 minutes with or without it, the third look),
+ * while healthy releases pay for it at every cadence (A/A at 15-minute looks and 100 rps: 0.7% ->
+ * 1.05-1.13%, over the 1% target). So only policies that look at least every 5 minutes use it
+ * (docs/judge-benchmark.md "Round 5"). Chosen from the policy before any data: either weighting
+ * is a fixed mixture, and the test stays a test supermartingale.
+ */
+export const FREQUENT_LOOK_MS = 5 * 60_000;
+
+/** Whether the policy's checks come often enough for the harm prior (see FREQUENT_LOOK_MS). */
+export function looksOften(policy: Policy): boolean {
+  return durationMs(policy.check_every) <= FREQUENT_LOOK_MS;
+}
+
+/** The harm tests' weights over the ratio grid: the prior when the policy looks often, else even (null). */
+export function harmGridLogWeights(policy: Policy): Float64Array | null {
+  return looksOften(policy) ? HARM_GRID_LOG_WEIGHTS : null;
+}
+
+/**
+ * Weight of the whole-deployment harm test among the restarts: 0.9 (measured above), 0.97 with the
+ * harm prior (the prior already moves the weight toward the regressions a restart would catch
+ * late; measured with it, docs/judge-benchmark.md "Round 4").
+ */
 export const WHOLE_DEPLOYMENT_WEIGHT = 0.9;
+export const WHOLE_DEPLOYMENT_WEIGHT_LOOKING_OFTEN = 0.97;
 
 /**
  * Weights of the harm tests' restarts, one per canary step (every rung but the last, 100%):
@@ -103,6 +133,7 @@ export const WHOLE_DEPLOYMENT_WEIGHT = 0.9;
 export function restartWeights(policy: Policy): number[] {
   const canarySteps = Math.max(1, policy.ladder.length - 1);
   if (canarySteps === 1) return [1];
-  const rest = (1 - WHOLE_DEPLOYMENT_WEIGHT) / (canarySteps - 1);
-  return Array.from({ length: canarySteps }, (_, j) => (j === 0 ? WHOLE_DEPLOYMENT_WEIGHT : rest));
+  const whole = looksOften(policy) ? WHOLE_DEPLOYMENT_WEIGHT_LOOKING_OFTEN : WHOLE_DEPLOYMENT_WEIGHT;
+  const rest = (1 - whole) / (canarySteps - 1);
+  return Array.from({ length: canarySteps }, (_, j) => (j === 0 ? whole : rest));
 }

@@ -19,6 +19,27 @@
 // of an independent one. Bursts then weigh what independent events would; with no bursts phi stays
 // near 1 and the tests keep their power. The current slice counts in the estimate, so a burst
 // tempers its own weight the moment it arrives.
+//
+// Two more defences for the harm tests (the ones that roll back), both measured in the judge
+// benchmark (docs/judge-benchmark.md "Round 4"):
+// - The burst excess is set aside. A slice whose canary count lies more than
+//   BURST_ALLOWANCE_SD standard deviations plus BURST_ALLOWANCE_EVENTS above what the other slices
+//   of its canary step explain (the same leave-one-out fit, within the step: a regression that
+//   begins at a later step must not look like a run of bursts against the healthy steps before
+//   it) counts as if it held only that many; the excess is
+//   recomputed at every look, so a regression's first slice, a "burst" until later slices explain
+//   it, gets its events back as soon as they do, while a burst nothing else explains stays set
+//   aside. (For tests whose harm is a lower canary share, the mirror: a deficit is filled up.)
+// - The dispersion seen at a look is held, fading: the harm tests divide by the larger of the
+//   estimate now and 1 + (phi_look - 1) DISPERSION_HOLD_PER_SLICE^(slices since that look). Right
+//   after a burst the estimate sinks as quiet slices arrive while the burst's events stay in the
+//   log-likelihoods; the hold keeps them weighed down for a few slices, the time a run of bursts
+//   that happen to agree takes to look like a regression.
+// Why both keep the harm tests valid for independent events: moving a count toward the null lowers
+// every alternative's log-likelihood (x log(a / r0) with a on the alternative side), so the
+// adjusted mixture never exceeds the unadjusted one, whatever data chose the shift; and dividing
+// by any phi >= 1, however chosen, gives sum_g w_g exp(L_g / phi) <= (sum_g w_g exp(L_g))^(1/phi),
+// so crossing 1/alpha means the unadjusted mixture crossed it too.
 
 /** Prior weight, in units of binomial variance of the canary's count, at no dispersion. */
 export const DISPERSION_PRIOR_WEIGHT = 4;
@@ -26,6 +47,22 @@ export const DISPERSION_PRIOR_WEIGHT = 4;
 export const DISPERSION_MAX = 100;
 /** Events added to each side of the leave-one-out ratio: finite, and 1, before either cohort has any. */
 const RATIO_PRIOR = 0.5;
+/** A slice's canary count may exceed its leave-one-out fit by this many standard deviations... */
+export const BURST_ALLOWANCE_SD = 1.5;
+/** ...plus this many events (so one event where a fraction was expected is never set aside) before the rest is. */
+export const BURST_ALLOWANCE_EVENTS = 4 / 3;
+/** Share of the dispersion's excess over 1 seen at a look that is still held one slice later. */
+export const DISPERSION_HOLD_PER_SLICE = 0.7;
+
+/** What the harm tests read: the dispersion they divide by, and the burst excess set aside per restart. */
+export interface HarmDispersion {
+  temper: number;
+  /** Per restart start given: events moved (<= 0 when harm is a higher canary share, >= 0 when lower). */
+  countShifts: number[];
+}
+
+/** Where a harm test's alternatives lie: a higher canary share (1) or a lower one (-1). */
+export type HarmSide = 1 | -1;
 
 export class ShareDispersion {
   private readonly xT: number[] = [];
@@ -35,6 +72,37 @@ export class ShareDispersion {
   private mhCanary = 0;
   private mhControl = 0;
   private cached: number | null = 1;
+  /** Per slice, the cumulative count shift of the slices before it (cached with `cached`). */
+  private shiftsBefore: Float64Array = new Float64Array(1);
+  /** The dispersion held from the last look, and the slices there were then. */
+  private held = 1;
+  private heldAt = 0;
+
+  /** Slices of the current canary step begin here; their Mantel-Haenszel sums. */
+  private stepStarts: number[] = [0];
+  private stepCanary: number[] = [0];
+  private stepControl: number[] = [0];
+
+  /** `side`: where the harm test's alternatives lie (the burst excess is set aside on that side). */
+  constructor(private readonly side: HarmSide = 1) {}
+
+  /**
+   * A new canary step begins: the burst excess of its slices is judged against the other slices of
+   * the same step, so a regression that begins at a later step is not read as a run of bursts
+   * against the healthy steps before it.
+   */
+  beginStep(): void {
+    const at = this.xT.length;
+    if (this.stepStarts[this.stepStarts.length - 1] === at) return;
+    this.stepStarts.push(at);
+    this.stepCanary.push(0);
+    this.stepControl.push(0);
+    this.cached = null;
+  }
+
+  get slices(): number {
+    return this.xT.length;
+  }
 
   /** A slice with xT canary events of m in both cohorts; rho = canary trials / control trials. */
   add(xT: number, m: number, rho: number): void {
@@ -44,6 +112,9 @@ export class ShareDispersion {
     this.rho.push(rho);
     this.mhCanary += xT / (1 + rho);
     this.mhControl += ((m - xT) * rho) / (1 + rho);
+    const step = this.stepStarts.length - 1;
+    this.stepCanary[step]! += xT / (1 + rho);
+    this.stepControl[step]! += ((m - xT) * rho) / (1 + rho);
     this.cached = null;
   }
 
@@ -52,7 +123,13 @@ export class ShareDispersion {
     if (this.cached !== null) return this.cached;
     let residual = DISPERSION_PRIOR_WEIGHT;
     let variance = DISPERSION_PRIOR_WEIGHT;
-    for (let k = 0; k < this.xT.length; k++) {
+    const count = this.xT.length;
+    if (this.shiftsBefore.length < count + 1) this.shiftsBefore = new Float64Array(2 * count + 1);
+    const shiftsBefore = this.shiftsBefore;
+    shiftsBefore[0] = 0;
+    let step = 0;
+    for (let k = 0; k < count; k++) {
+      while (step + 1 < this.stepStarts.length && this.stepStarts[step + 1]! <= k) step++;
       const xT = this.xT[k]!;
       const m = this.m[k]!;
       const rho = this.rho[k]!;
@@ -60,11 +137,49 @@ export class ShareDispersion {
         (this.mhCanary - xT / (1 + rho) + RATIO_PRIOR) /
         (this.mhControl - ((m - xT) * rho) / (1 + rho) + RATIO_PRIOR);
       const p = (rho * ratio) / (1 + rho * ratio);
-      const d = xT - m * p;
+      const expected = m * p;
+      const v = expected * (1 - p);
+      const d = xT - expected;
       residual += d * d;
-      variance += m * p * (1 - p);
+      variance += v;
+      // The burst excess: against the other slices of the same step.
+      const stepRatio =
+        (this.stepCanary[step]! - xT / (1 + rho) + RATIO_PRIOR) /
+        (this.stepControl[step]! - ((m - xT) * rho) / (1 + rho) + RATIO_PRIOR);
+      const pStep = (rho * stepRatio) / (1 + rho * stepRatio);
+      const dStep = xT - m * pStep;
+      const allowance = BURST_ALLOWANCE_SD * Math.sqrt(m * pStep * (1 - pStep)) + BURST_ALLOWANCE_EVENTS;
+      let shift = 0;
+      if (this.side === 1 && dStep > allowance) shift = allowance - dStep;
+      else if (this.side === -1 && -dStep > allowance) shift = -dStep - allowance;
+      shiftsBefore[k + 1] = shiftsBefore[k]! + shift;
     }
     this.cached = Math.min(DISPERSION_MAX, Math.max(1, residual / variance));
     return this.cached;
+  }
+
+  /** A look at the policy's check times: the dispersion now is held, fading, from here on. */
+  look(): void {
+    this.held = this.heldNow();
+    this.heldAt = this.xT.length;
+  }
+
+  private heldNow(): number {
+    const faded = 1 + (this.held - 1) * DISPERSION_HOLD_PER_SLICE ** (this.xT.length - this.heldAt);
+    return Math.max(this.value(), faded);
+  }
+
+  /**
+   * What the harm tests read now. `starts[j]`: the slice (in this estimate's count) restart j
+   * began at, or +Infinity when it has not begun.
+   */
+  harm(starts: readonly number[]): HarmDispersion {
+    const temper = this.heldNow();
+    const shiftsBefore = this.shiftsBefore;
+    const total = shiftsBefore[this.xT.length]!;
+    return {
+      temper,
+      countShifts: starts.map((start) => (start <= this.xT.length ? total - shiftsBefore[start]! : 0)),
+    };
   }
 }

@@ -126,8 +126,14 @@ export class HarmRatioEvidence {
   /** Largest log E seen at a look: a crossing stays a crossing. */
   logMax = 0;
 
-  constructor(test: RatioTest, restartWeights: readonly number[], spec: PluginSpec | null) {
-    this.mixture = new RestartingRatioEvidence(test, restartWeights);
+  /** `gridLogWeights`: the mixture's weights over the ratio grid (null: even; stats/budget.ts `harmGridLogWeights`). */
+  constructor(
+    test: RatioTest,
+    restartWeights: readonly number[],
+    spec: PluginSpec | null,
+    gridLogWeights: Float64Array | null = null,
+  ) {
+    this.mixture = new RestartingRatioEvidence(test, restartWeights, gridLogWeights);
     const weight = spec?.weight ?? 0;
     if (!(weight >= 0 && weight <= 1)) throw new Error(`plug-in weight must be in [0, 1], got ${weight}`);
     this.plugin =
@@ -149,21 +155,22 @@ export class HarmRatioEvidence {
     this.plugin?.add(xT, m, rho);
   }
 
-  logEvidence(temper = 1): number {
-    if (!this.plugin) return this.mixture.logEvidence(temper);
+  /** `countShifts`: the burst excess set aside, per restart (the mixture's only; the plug-in never bets on a slice it reads). */
+  logEvidence(temper = 1, countShifts?: readonly number[]): number {
+    if (!this.plugin) return this.mixture.logEvidence(temper, countShifts);
     const mix =
       this.logMixtureWeight > Number.NEGATIVE_INFINITY
-        ? this.logMixtureWeight + this.mixture.logEvidence(temper)
+        ? this.logMixtureWeight + this.mixture.logEvidence(temper, countShifts)
         : Number.NEGATIVE_INFINITY;
     return logAddExp(mix, this.logPluginWeight + this.plugin.logEvidence(temper));
   }
 
-  look(temper = 1): void {
-    const current = this.logEvidence(temper);
+  look(temper = 1, countShifts?: readonly number[]): void {
+    const current = this.logEvidence(temper, countShifts);
     if (current > this.logMax) this.logMax = current;
   }
 
-  logEvidenceSoFar(temper = 1): number {
-    return Math.max(this.logMax, this.logEvidence(temper));
+  logEvidenceSoFar(temper = 1, countShifts?: readonly number[]): number {
+    return Math.max(this.logMax, this.logEvidence(temper, countShifts));
   }
 }

@@ -41,6 +41,26 @@ export const RATIO_GRID_LOG: Float64Array = Float64Array.from(
 /** Equal weights: log(1 / 40). */
 export const LOG_GRID_WEIGHT = -Math.log(RATIO_GRID_SIZE);
 
+/**
+ * The harm tests' prior over the grid when the policy looks often (stats/budget.ts
+ * `harmGridLogWeights`): most of the weight where regressions that matter lie, a log-normal bump
+ * centred at 2.5x the null (sd 0.3 in log ratio), and a twentieth spread evenly so a ratio far from
+ * the bump (1.1x, 10x) is still caught. A mixture pays about -log of its weight near the true
+ * ratio; the even grid pays it mostly for ratios no policy cares about. Fixed before any data, so
+ * the mixture is still a test supermartingale.
+ */
+export const HARM_PRIOR_CENTER = 2.5;
+export const HARM_PRIOR_SD = 0.3;
+export const HARM_PRIOR_EVEN_SHARE = 0.05;
+export const HARM_GRID_LOG_WEIGHTS: Float64Array = (() => {
+  const centre = Math.log(HARM_PRIOR_CENTER);
+  const bump = RATIO_GRID_LOG.map((l) => Math.exp(-((l - centre) ** 2) / (2 * HARM_PRIOR_SD ** 2)));
+  const total = bump.reduce((a, b) => a + b, 0);
+  return bump.map((b) =>
+    Math.log((1 - HARM_PRIOR_EVEN_SHARE) * (b / total) + HARM_PRIOR_EVEN_SHARE / RATIO_GRID_SIZE),
+  );
+})();
+
 /** Which side of the null the alternatives lie on. */
 export type RatioDirection = "above" | "below";
 
@@ -148,8 +168,16 @@ export class RestartingRatioEvidence {
   /** Largest log E seen at a look: a crossing stays a crossing. */
   logMax = 0;
 
-  constructor(test: RatioTest, restartWeights: readonly number[]) {
+  /** log weight of each alternative; null: equal weights (LOG_GRID_WEIGHT). */
+  private readonly gridLogWeights: Float64Array | null;
+
+  constructor(
+    test: RatioTest,
+    restartWeights: readonly number[],
+    gridLogWeights: Float64Array | null = null,
+  ) {
     this.test = test;
+    this.gridLogWeights = gridLogWeights;
     this.logWeights = restartWeights.map((w) => Math.log(w));
     this.snapshots = restartWeights.map(() => null);
   }
@@ -169,26 +197,37 @@ export class RestartingRatioEvidence {
   }
 
   /** A look: log E now (with the dispersion `temper`) joins the running maximum. */
-  look(temper = 1): void {
-    const current = this.logEvidence(temper);
+  look(temper = 1, countShifts?: readonly number[]): void {
+    const current = this.logEvidence(temper, countShifts);
     if (current > this.logMax) this.logMax = current;
   }
 
   /** The evidence a report shows: the largest of the looks so far and now. */
-  logEvidenceSoFar(temper = 1): number {
-    return Math.max(this.logMax, this.logEvidence(temper));
+  logEvidenceSoFar(temper = 1, countShifts?: readonly number[]): number {
+    return Math.max(this.logMax, this.logEvidence(temper, countShifts));
   }
 
-  /** log E now, each log-likelihood divided by `temper` (the dispersion, >= 1). */
-  logEvidence(temper = 1): number {
+  /**
+   * log E now, each log-likelihood divided by `temper` (the dispersion, >= 1). `countShifts[j]`
+   * moves restart j's canary count by that many events (never toward the alternatives: <= 0 for
+   * alternatives above, >= 0 below), which lowers every alternative's log-likelihood by
+   * |shift| |log(a / r0)|: the burst excess set aside (stats/dispersion.ts).
+   */
+  logEvidence(temper = 1, countShifts?: readonly number[]): number {
     let acc = Number.NEGATIVE_INFINITY;
     const values = this.cumulative.values;
+    const factor = this.test.logFactor;
     for (let j = 0; j < this.snapshots.length; j++) {
       const snap = this.snapshots[j];
       let term = this.logWeights[j]!;
       if (snap) {
-        for (let g = 0; g < RATIO_GRID_SIZE; g++) this.terms[g] = (values[g]! - snap[g]!) / temper;
-        term += logSumExp(this.terms) + LOG_GRID_WEIGHT;
+        const shift = countShifts?.[j] ?? 0;
+        for (let g = 0; g < RATIO_GRID_SIZE; g++)
+          this.terms[g] = (values[g]! - snap[g]! + shift * factor[g]!) / temper;
+        if (this.gridLogWeights) {
+          for (let g = 0; g < RATIO_GRID_SIZE; g++) this.terms[g] = this.terms[g]! + this.gridLogWeights[g]!;
+          term += logSumExp(this.terms);
+        } else term += logSumExp(this.terms) + LOG_GRID_WEIGHT;
       }
       acc = acc > term ? acc + Math.log1p(Math.exp(term - acc)) : term + Math.log1p(Math.exp(acc - term));
     }

@@ -127,6 +127,27 @@ describe("retries and looks", () => {
     expect(rollbacks / seeds).toBeLessThanOrEqual(slack(0.05, seeds));
   });
 
+  it("keep bursts in the first minutes of a step from reading as a regression (1-minute looks)", () => {
+    // A few bursts in a row look like a shift until more slices arrive. With the rollback tests'
+    // burst defences (stats/dispersion.ts) 9 of these 400 deployments roll back in their first
+    // 15 minutes; without them (no excess set aside, no hold) 27 do. (Looking every minute, the
+    // harm tests also weigh the grid toward 2.5x, stats/budget.ts; 4 of 400 with even weights.)
+    const policy = ladderPolicy(60);
+    const seeds = 400;
+    let rollbacks = 0;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const sim = simulateDeployment({
+        seed: 31_000 + seed,
+        ladder: [{ percent: 1, minutes: 15 }],
+        rps: 1000,
+        errorRate: () => ({ canary: 0.005, control: 0.005 }),
+        retryMean: 2,
+      });
+      if (row(finalReport(policy, sim), "rate").status === "regression") rollbacks++;
+    }
+    expect(rollbacks / seeds).toBeLessThanOrEqual(0.03);
+  });
+
   it("reads the evidence at the policy's check times, the same whether reported every minute or once", () => {
     const every15 = ladderPolicy(60, { check_every: "15m" });
     const every1 = ladderPolicy(60);
@@ -154,10 +175,12 @@ describe("retries and looks", () => {
       const once = row(finalReport(every15, sim), "rate").evidence;
       const everyMinute = row(finalReport(every1, sim), "rate").evidence;
       expect(stepwise).toBe(once);
-      expect(once).toBeLessThanOrEqual(everyMinute);
+      // No per-run order between the cadences: the rollback tests hold the dispersion seen at each
+      // look for a few slices (stats/dispersion.ts), so looking every minute may also temper more.
       if (once < everyMinute) lower++;
     }
-    // Fewer looks see a lower maximum in most runs: the cadence is really applied.
+    // Fewer looks see a lower maximum in most runs: the cadence is really applied (ignoring it
+    // makes the two equal in every run).
     expect(lower).toBeGreaterThan(20);
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { type Policy, policySchema } from "../../../mcp-server/core/policy/schema.js";
 import {
+  harmGridLogWeights,
   harmThreshold,
+  looksOften,
   marginThreshold,
   percentileLabel,
   restartWeights,
@@ -209,6 +211,21 @@ describe("alpha budget", () => {
     expect(w).toHaveLength(3);
     expect(w[0]).toBe(0.9);
     expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 15);
+  });
+
+  it("weighs the harm grid where regressions are only when the policy looks at least every 5 minutes", () => {
+    // The default check_every (15m): even weights, 0.9 on the whole deployment.
+    expect(looksOften(policy())).toBe(false);
+    expect(harmGridLogWeights(policy())).toBeNull();
+    expect(harmGridLogWeights(policy({ check_every: "6m" }))).toBeNull();
+    for (const every of ["5m", "1m", "30s"]) {
+      const p = policy({ check_every: every });
+      expect(looksOften(p)).toBe(true);
+      expect(harmGridLogWeights(p)).not.toBeNull();
+      const w = restartWeights(p);
+      expect(w[0]).toBe(0.97);
+      expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 15);
+    }
   });
 });
 

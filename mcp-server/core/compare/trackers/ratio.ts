@@ -60,9 +60,8 @@ export class RatioTracker implements MetricTracker {
         improvement: { nullRatio: 1 / (1 + this.tolerance), direction: "below" },
         margin: { nullRatio: 1 + this.margin, direction: "below" },
       },
-      env.restartWeights,
+      env,
       true,
-      env.ratioTests,
       env.harmPlugin,
     );
   }

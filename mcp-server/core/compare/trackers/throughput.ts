@@ -60,9 +60,8 @@ export class ThroughputTracker implements MetricTracker {
         improvement: { nullRatio: 1 / harm, direction: up ? "below" : "above" },
         margin: { nullRatio: margin, direction: up ? "below" : "above" },
       },
-      env.restartWeights,
+      env,
       true,
-      env.ratioTests,
     );
   }
 

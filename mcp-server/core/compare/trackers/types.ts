@@ -9,6 +9,8 @@ import type { StepSpan } from "../timeline.js";
 export interface TrackerEnv {
   policy: Policy;
   restartWeights: readonly number[];
+  /** The harm tests' weights over the ratio grid (stats/budget.ts); null: even. */
+  harmGridLogWeights: Float64Array | null;
   registry: SeriesRegistry;
   sliceMs: number;
   /** How far back the control's thresholds for percentiles look (see RollingHistogram). */
