@@ -99,7 +99,8 @@ export function splitThreshold(policy: Policy): number {
 
 /**
  * How often a policy must look for the harm tests to weigh the grid where regressions are. The
- * prior (HARM_GRID_LOG_WEIGHTS) makes a x2 cross about 7 minutes sooner at 100 rps; a look every
+ * prior (HARM_GRID_LOG_WEIGHTS) makes a x2 at 100 rps cross about 8 minutes sooner (36 -> 28 at
+ * 1-minute looks); a look every
  * 15 minutes rarely sees that gain (x2 at 100 rps: 45 minutes with or without it, the third look),
  * while healthy releases pay for it at every cadence (A/A at 15-minute looks and 100 rps: 0.7% ->
  * 1.05-1.13%, over the 1% target). So only policies that look at least every 5 minutes use it
@@ -120,8 +121,8 @@ export function harmGridLogWeights(policy: Policy): Float64Array | null {
 
 /**
  * Weight of the whole-deployment harm test among the restarts: 0.9 (measured above), 0.97 with the
- * harm prior (the prior already moves the weight toward the regressions a restart would catch
- * late; measured with it, docs/judge-benchmark.md "Round 4").
+ * harm prior (measured with it, bump at 2.3x, 1-minute looks, docs/judge-benchmark.md "Round 5": 0.9
+ * made x2 at 100 rps 28 minutes instead of 27 and x5 6 instead of 5).
  */
 export const WHOLE_DEPLOYMENT_WEIGHT = 0.9;
 export const WHOLE_DEPLOYMENT_WEIGHT_LOOKING_OFTEN = 0.97;

@@ -64,6 +64,17 @@ export interface HarmDispersion {
 /** Where a harm test's alternatives lie: a higher canary share (1) or a lower one (-1). */
 export type HarmSide = 1 | -1;
 
+/**
+ * The canary's expected share of a slice's events under the Mantel-Haenszel rate ratio of the
+ * sums given (canary events x control share, control events x canary share) with that slice taken
+ * out: a slice cannot explain itself.
+ */
+function leaveOneOutShare(mhCanary: number, mhControl: number, xT: number, m: number, rho: number): number {
+  const ratio =
+    (mhCanary - xT / (1 + rho) + RATIO_PRIOR) / (mhControl - ((m - xT) * rho) / (1 + rho) + RATIO_PRIOR);
+  return (rho * ratio) / (1 + rho * ratio);
+}
+
 export class ShareDispersion {
   private readonly xT: number[] = [];
   private readonly m: number[] = [];
@@ -133,20 +144,14 @@ export class ShareDispersion {
       const xT = this.xT[k]!;
       const m = this.m[k]!;
       const rho = this.rho[k]!;
-      const ratio =
-        (this.mhCanary - xT / (1 + rho) + RATIO_PRIOR) /
-        (this.mhControl - ((m - xT) * rho) / (1 + rho) + RATIO_PRIOR);
-      const p = (rho * ratio) / (1 + rho * ratio);
+      const p = leaveOneOutShare(this.mhCanary, this.mhControl, xT, m, rho);
       const expected = m * p;
       const v = expected * (1 - p);
       const d = xT - expected;
       residual += d * d;
       variance += v;
       // The burst excess: against the other slices of the same step.
-      const stepRatio =
-        (this.stepCanary[step]! - xT / (1 + rho) + RATIO_PRIOR) /
-        (this.stepControl[step]! - ((m - xT) * rho) / (1 + rho) + RATIO_PRIOR);
-      const pStep = (rho * stepRatio) / (1 + rho * stepRatio);
+      const pStep = leaveOneOutShare(this.stepCanary[step]!, this.stepControl[step]!, xT, m, rho);
       const dStep = xT - m * pStep;
       const allowance = BURST_ALLOWANCE_SD * Math.sqrt(m * pStep * (1 - pStep)) + BURST_ALLOWANCE_EVENTS;
       let shift = 0;

@@ -107,24 +107,32 @@ describe("false rollbacks on identical cohorts", () => {
   });
 });
 
+/**
+ * A/A deployments at 1 000 rps, 1% for `minutes` with a look every minute, each failure followed
+ * by Geometric(mean 2) retries in its cohort: how many roll back.
+ */
+function retriedRollbacks(seeds: number, seedBase: number, minutes: number): number {
+  const policy = ladderPolicy(60);
+  let rollbacks = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const sim = simulateDeployment({
+      seed: seedBase + seed,
+      ladder: [{ percent: 1, minutes }],
+      rps: 1000,
+      errorRate: () => ({ canary: 0.005, control: 0.005 }),
+      retryMean: 2,
+    });
+    if (row(finalReport(policy, sim), "rate").status === "regression") rollbacks++;
+  }
+  return rollbacks;
+}
+
 describe("retries and looks", () => {
   it("stay within alpha when failures come in bursts of retries (one failure plus Geometric(mean 2) retries)", () => {
     // Bursts multiply the variance of the canary's share by about 5; read as independent events,
     // they rolled back most A/A deployments. 1 000 rps, 1% for an hour, a look every minute.
-    const policy = ladderPolicy(60);
     const seeds = 150;
-    let rollbacks = 0;
-    for (let seed = 1; seed <= seeds; seed++) {
-      const sim = simulateDeployment({
-        seed: 30_000 + seed,
-        ladder: [{ percent: 1, minutes: 60 }],
-        rps: 1000,
-        errorRate: () => ({ canary: 0.005, control: 0.005 }),
-        retryMean: 2,
-      });
-      if (row(finalReport(policy, sim), "rate").status === "regression") rollbacks++;
-    }
-    expect(rollbacks / seeds).toBeLessThanOrEqual(slack(0.05, seeds));
+    expect(retriedRollbacks(seeds, 30_000, 60) / seeds).toBeLessThanOrEqual(slack(0.05, seeds));
   });
 
   it("keep bursts in the first minutes of a step from reading as a regression (1-minute looks)", () => {
@@ -132,20 +140,8 @@ describe("retries and looks", () => {
     // burst defences (stats/dispersion.ts) 9 of these 400 deployments roll back in their first
     // 15 minutes; without them (no excess set aside, no hold) 27 do. (Looking every minute, the
     // harm tests also weigh the grid toward 2.5x, stats/budget.ts; 4 of 400 with even weights.)
-    const policy = ladderPolicy(60);
     const seeds = 400;
-    let rollbacks = 0;
-    for (let seed = 1; seed <= seeds; seed++) {
-      const sim = simulateDeployment({
-        seed: 31_000 + seed,
-        ladder: [{ percent: 1, minutes: 15 }],
-        rps: 1000,
-        errorRate: () => ({ canary: 0.005, control: 0.005 }),
-        retryMean: 2,
-      });
-      if (row(finalReport(policy, sim), "rate").status === "regression") rollbacks++;
-    }
-    expect(rollbacks / seeds).toBeLessThanOrEqual(0.03);
+    expect(retriedRollbacks(seeds, 31_000, 15) / seeds).toBeLessThanOrEqual(0.03);
   });
 
   it("reads the evidence at the policy's check times, the same whether reported every minute or once", () => {
