@@ -71,6 +71,21 @@ describe("ShareDispersion", () => {
     expect(d.value()).toBeGreaterThan(3);
   });
 
+  it("barely moves for a stray event when events are rare, and still moves for a burst", () => {
+    // 0.3 canary events expected a slice (1% of 100 rps at 0.5% errors): the prior counts for
+    // DISPERSION_PRIOR_RARE / 0.3 units, so two events in one slice read as little as two
+    // events do where many are expected, while eight at once still weigh the slice down.
+    const rare = (last: number) => {
+      const d = new ShareDispersion();
+      d.add(0, 30, 0.0101);
+      d.add(0, 30, 0.0101);
+      d.add(last, 30 + last, 0.0101);
+      return d.value();
+    };
+    expect(rare(2)).toBeLessThan(1.2);
+    expect(rare(8)).toBeGreaterThan(3);
+  });
+
   it("is never below 1", () => {
     const d = new ShareDispersion();
     for (let k = 0; k < 50; k++) d.add(10, 1000, 0.0101);
