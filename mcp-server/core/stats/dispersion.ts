@@ -44,7 +44,10 @@
 //   estimate now and 1 + (phi_look - 1) DISPERSION_HOLD_PER_SLICE^(slices since that look). Right
 //   after a burst the estimate sinks as quiet slices arrive while the burst's events stay in the
 //   log-likelihoods; the hold keeps them weighed down for a few slices, the time a run of bursts
-//   that happen to agree takes to look like a regression.
+//   that happen to agree takes to look like a regression. With a heavier prior (rare events) the
+//   hold fades faster, by DISPERSION_HOLD_PER_SLICE^(W / DISPERSION_PRIOR_WEIGHT) a slice: the
+//   estimate then sinks slowly on its own after a burst, and what a hold would keep is mostly the
+//   noise of rare counts (at 1% of 100 rps it cost x2 a minute and bought nothing in clustered runs).
 // Why both keep the harm tests valid for independent events: moving a count toward the null lowers
 // every alternative's log-likelihood (x log(a / r0) with a on the alternative side), so the
 // adjusted mixture never exceeds the unadjusted one, whatever data chose the shift; and dividing
@@ -148,7 +151,7 @@ export class ShareDispersion {
   value(): number {
     if (this.cached !== null) return this.cached;
     const count = this.xT.length;
-    const prior = Math.max(DISPERSION_PRIOR_WEIGHT, (DISPERSION_PRIOR_RARE * count) / this.nullVariance || 0);
+    const prior = this.priorWeight();
     let residual = prior;
     let variance = prior;
     if (this.shiftsBefore.length < count + 1) this.shiftsBefore = new Float64Array(2 * count + 1);
@@ -185,9 +188,18 @@ export class ShareDispersion {
     this.heldAt = this.xT.length;
   }
 
+  /** W: DISPERSION_PRIOR_WEIGHT, or more when events are rare (DISPERSION_PRIOR_RARE over the mean null variance). */
+  private priorWeight(): number {
+    return Math.max(
+      DISPERSION_PRIOR_WEIGHT,
+      (DISPERSION_PRIOR_RARE * this.xT.length) / this.nullVariance || 0,
+    );
+  }
+
   private heldNow(): number {
-    const faded = 1 + (this.held - 1) * DISPERSION_HOLD_PER_SLICE ** (this.xT.length - this.heldAt);
-    return Math.max(this.value(), faded);
+    const now = this.value();
+    const fadings = ((this.xT.length - this.heldAt) * this.priorWeight()) / DISPERSION_PRIOR_WEIGHT;
+    return Math.max(now, 1 + (this.held - 1) * DISPERSION_HOLD_PER_SLICE ** fadings);
   }
 
   /**

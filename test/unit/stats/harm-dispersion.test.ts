@@ -3,6 +3,8 @@ import {
   BURST_ALLOWANCE_EVENTS,
   BURST_ALLOWANCE_SD,
   DISPERSION_HOLD_PER_SLICE,
+  DISPERSION_PRIOR_RARE,
+  DISPERSION_PRIOR_WEIGHT,
   ShareDispersion,
 } from "../../../mcp-server/core/stats/dispersion.js";
 import {
@@ -118,6 +120,24 @@ describe("the dispersion the harm tests hold from a look", () => {
       Math.max(d.value(), 1 + (seen - 1) * DISPERSION_HOLD_PER_SLICE ** 3),
       12,
     );
+  });
+
+  it("fades faster when events are rare, as the prior counts for more", () => {
+    // 0.6 canary events expected a slice: the prior is DISPERSION_PRIOR_RARE over the mean null
+    // variance per slice (about 8 units), and the hold fades by DISPERSION_HOLD_PER_SLICE^(W / 4)
+    // a slice. Two slices of 4 events: the first reads as a burst, the second explains it.
+    const d = new ShareDispersion(1);
+    d.add(4, 64, RHO);
+    d.look();
+    const seen = d.value();
+    expect(seen).toBeGreaterThan(2);
+    d.add(4, 64, RHO);
+    const prior = (DISPERSION_PRIOR_RARE * 2) / ((2 * 64 * RHO) / (1 + RHO) ** 2);
+    expect(prior).toBeGreaterThan(1.5 * DISPERSION_PRIOR_WEIGHT);
+    const held = 1 + (seen - 1) * DISPERSION_HOLD_PER_SLICE ** (prior / DISPERSION_PRIOR_WEIGHT);
+    expect(d.value()).toBeLessThan(held);
+    expect(d.harm([0]).temper).toBeCloseTo(held, 12);
+    expect(held).toBeLessThan(1 + (seen - 1) * DISPERSION_HOLD_PER_SLICE);
   });
 
   it("is never below the estimate now, and 1 with no slices", () => {
