@@ -17,12 +17,13 @@
 // dispersion), and W a prior of W binomial-variance units at phi = 1, so a handful of events
 // cannot swing it. When events are rare the prior counts for more: W is at least
 // DISPERSION_PRIOR_RARE / v0, v0 the binomial variance of a slice's canary count at no difference
-// (m rho / (1 + rho)^2) averaged over the slices. Below about one canary event a slice, the events
-// a regression adds are themselves the residuals that move the estimate (two events where 0.3
-// were expected add 2.9 to the residual and 0.3 to the variance), and the hold below keeps them:
-// the tests would weigh a real regression down by its own signal. A prior worth many such slices
-// barely moves for a stray event and still moves for a burst, which brings many at once. (At 1%
-// of 100 rps and 0.5% errors v0 is 0.3 and W 17; from about 400 rps at 1% W is 4. Measured in
+// (m rho / (1 + rho)^2) averaged over the slices, and at most DISPERSION_PRIOR_MAX. Below about
+// one canary event a slice, the events a regression adds are themselves the residuals that move
+// the estimate (two events where 0.3 were expected add 2.9 to the residual and 0.3 to the
+// variance), and the hold below keeps them: the tests would weigh a real regression down by its
+// own signal. A prior worth many such slices barely moves for a stray event and still moves for a
+// burst, which brings many at once. (At 1% of 100 rps and 0.5% errors v0 is 0.3 and W 17; from
+// about 400 rps at 1% W is 4; below about 85 rps at 1% it is 20. Measured in
 // docs/judge-benchmark.md "Round 6".)
 //
 // The tests divide their log-likelihoods by max(1, phi): an event counts as 1/phi of an
@@ -58,6 +59,12 @@
 export const DISPERSION_PRIOR_WEIGHT = 4;
 /** ...and at least this many units over the mean variance per slice at no difference, when events are rare. */
 export const DISPERSION_PRIOR_RARE = 5;
+/**
+ * ...but never more than this: a failure and its retries, about five events where almost none were
+ * expected, add about 25 to the residual and must still weigh the estimate up (at 1% of 10 rps an
+ * unbounded prior let clustered retries roll back 3% of healthy releases; with 20, 0.75%).
+ */
+export const DISPERSION_PRIOR_MAX = 20;
 /** Largest dispersion applied: beyond it the data are not count data in any useful sense. */
 export const DISPERSION_MAX = 100;
 /** Events added to each side of the leave-one-out ratio: finite, and 1, before either cohort has any. */
@@ -188,11 +195,11 @@ export class ShareDispersion {
     this.heldAt = this.xT.length;
   }
 
-  /** W: DISPERSION_PRIOR_WEIGHT, or more when events are rare (DISPERSION_PRIOR_RARE over the mean null variance). */
+  /** W: DISPERSION_PRIOR_WEIGHT, or more when events are rare (DISPERSION_PRIOR_RARE over the mean null variance, at most DISPERSION_PRIOR_MAX). */
   private priorWeight(): number {
     return Math.max(
       DISPERSION_PRIOR_WEIGHT,
-      (DISPERSION_PRIOR_RARE * this.xT.length) / this.nullVariance || 0,
+      Math.min(DISPERSION_PRIOR_MAX, (DISPERSION_PRIOR_RARE * this.xT.length) / this.nullVariance || 0),
     );
   }
 

@@ -86,6 +86,15 @@ describe("ShareDispersion", () => {
     expect(rare(8)).toBeGreaterThan(3);
   });
 
+  it("still weighs a burst where almost no events are expected: the prior is bounded", () => {
+    // 0.03 canary events expected a slice (1% of 10 rps): unbounded, the prior would be about 170
+    // units and a failure with its retries (five events) would leave the estimate near 1.
+    const d = new ShareDispersion();
+    for (let k = 0; k < 10; k++) d.add(0, 3, 0.0101);
+    d.add(5, 8, 0.0101);
+    expect(d.value()).toBeGreaterThan(2);
+  });
+
   it("is never below 1", () => {
     const d = new ShareDispersion();
     for (let k = 0; k < 50; k++) d.add(10, 1000, 0.0101);
