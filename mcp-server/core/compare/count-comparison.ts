@@ -6,6 +6,7 @@ import {
   type RatioDirection,
   type RatioTest,
   RestartingRatioEvidence,
+  restartsBegunAt,
   trialsToThreshold,
 } from "../stats/ratio-evidence.js";
 import type { TrackerEnv } from "./trackers/types.js";
@@ -118,9 +119,8 @@ export class CountComparison {
     this.harm.begin(ladderStep);
     this.improvement.begin(ladderStep);
     this.dispersion.beginStep();
-    // The same restarts the harm test begins (every one up to this step not yet begun).
-    const last = Math.min(ladderStep, this.restartStarts.length - 1);
-    for (let j = 0; j <= last; j++)
+    // The burst excess of the restarts the harm test begins counts from here.
+    for (const j of restartsBegunAt(ladderStep, this.restartStarts.length))
       if (this.restartStarts[j] === Number.POSITIVE_INFINITY) this.restartStarts[j] = this.dispersion.slices;
   }
 

@@ -1,5 +1,10 @@
 import { logAddExp } from "./numeric.js";
-import { type RatioDirection, type RatioTest, RestartingRatioEvidence } from "./ratio-evidence.js";
+import {
+  type RatioDirection,
+  type RatioTest,
+  RestartingRatioEvidence,
+  restartsBegunAt,
+} from "./ratio-evidence.js";
 
 // A predictable plug-in e-process for a rate ratio, and its blend with the mixture
 // (docs/judge-benchmark.md "Round 3").
@@ -72,10 +77,9 @@ export class PluginRatioEvidence {
     this.started = restartWeights.map(() => false);
   }
 
-  /** Starts restart j (and any earlier one not yet started). */
+  /** Starts the restarts step j begins (`restartsBegunAt`). */
   begin(j: number): void {
-    const last = Math.min(j, this.started.length - 1);
-    for (let i = 0; i <= last; i++) this.started[i] = true;
+    for (const i of restartsBegunAt(j, this.started.length)) this.started[i] = true;
   }
 
   /** The alternative restart j bets on for its next slice: from its earlier slices only. */

@@ -61,6 +61,15 @@ export const HARM_GRID_LOG_WEIGHTS: Float64Array = (() => {
   );
 })();
 
+/**
+ * The restarts a canary step begins: restart j starts at step j, and a step starts every earlier
+ * restart not yet started too (they carry no data either way). Every holder of per-restart state
+ * (the evidence, the plug-in, the burst excess) starts the same ones, so they stay aligned.
+ */
+export function restartsBegunAt(step: number, restarts: number): number[] {
+  return Array.from({ length: Math.max(0, Math.min(step, restarts - 1) + 1) }, (_, i) => i);
+}
+
 /** Which side of the null the alternatives lie on. */
 export type RatioDirection = "above" | "below";
 
@@ -182,13 +191,10 @@ export class RestartingRatioEvidence {
     this.snapshots = restartWeights.map(() => null);
   }
 
-  /** Starts restart j (and any earlier one not yet started: they carry no data either way). */
+  /** Starts the restarts step j begins (`restartsBegunAt`). */
   begin(j: number): void {
-    const last = Math.min(j, this.snapshots.length - 1);
-    for (let i = 0; i <= last; i++) {
-      if (this.snapshots[i]) continue;
-      this.snapshots[i] = Float64Array.from(this.cumulative.values);
-    }
+    for (const i of restartsBegunAt(j, this.snapshots.length))
+      this.snapshots[i] ??= Float64Array.from(this.cumulative.values);
   }
 
   /** Adds a slice to every started restart; `test.prepare(rho)` must have run. */
