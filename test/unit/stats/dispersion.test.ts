@@ -86,6 +86,20 @@ describe("ShareDispersion", () => {
     expect(rare(8)).toBeGreaterThan(3);
   });
 
+  it("reads a stray event as none when events are rare: the estimate's own noise is taken out", () => {
+    // Ten quiet slices, then two canary events where 0.3 are expected: on independent events the
+    // Pearson ratio swings this far by chance alone, so the excess falls inside the noise band and
+    // the tests keep their full power; eight at once are far past it and still count.
+    const rare = (last: number) => {
+      const d = new ShareDispersion();
+      for (let k = 0; k < 10; k++) d.add(0, 30, 0.0101);
+      d.add(last, 30 + last, 0.0101);
+      return d.value();
+    };
+    expect(rare(2)).toBe(1);
+    expect(rare(8)).toBeGreaterThan(3);
+  });
+
   it("still weighs a burst where almost no events are expected: the prior is bounded", () => {
     // 0.03 canary events expected a slice (1% of 10 rps): unbounded, the prior would be about 170
     // units and a failure with its retries (five events) would leave the estimate near 1.
