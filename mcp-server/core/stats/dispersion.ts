@@ -32,10 +32,10 @@
 // upward swings are paid, by the regressions they would have caught. So an excess u = phi - 1
 // within a band b = DISPERSION_NOISE_BAND sqrt(sum_k v_k) / (W + sum_k v_k) is read as none,
 // between b and 2b as 2 (u - b), beyond 2b as it is (continuous, and a large, real dispersion such
-// as clustered retries is untouched). Validity for independent events does not depend on the band:
-// phi stays at least 1, and dividing by any phi >= 1 only shrinks the evidence. At 1% of 100 rps this took the x2 regression from 26 to 25
-// minutes at 1-minute looks and left clustered A/A at about the same rate (docs/judge-benchmark.md
-// "Round 7").
+// as clustered retries is untouched). Validity for independent events does not depend on the
+// band: phi stays at least 1, and dividing by any phi >= 1 only shrinks the evidence. At 1% of
+// 100 rps this took the x2 regression from 26 to 25 minutes at 1-minute looks and left clustered
+// A/A at about the same rate (docs/judge-benchmark.md "Round 7").
 //
 // The tests divide their log-likelihoods by max(1, phi): an event counts as 1/phi of an
 // independent one. Bursts then weigh what independent events would; with no bursts phi stays near
@@ -118,8 +118,9 @@ function leaveOneOutShare(mhCanary: number, mhControl: number, xT: number, m: nu
  * The excess over 1 with the estimate's own noise taken out: none within the band, twice the
  * distance past it up to twice the band (so the reading is continuous), the excess itself beyond.
  */
-function withoutNoise(excess: number, noise: number, variance: number): number {
-  const band = (DISPERSION_NOISE_BAND * Math.sqrt(noise)) / variance;
+function withoutNoise(excess: number, prior: number, variance: number): number {
+  // variance - prior: sum_k v_k, the slices' own binomial variance.
+  const band = (DISPERSION_NOISE_BAND * Math.sqrt(variance - prior)) / variance;
   if (excess <= band) return 0;
   return excess < 2 * band ? 2 * (excess - band) : excess;
 }
@@ -188,7 +189,6 @@ export class ShareDispersion {
     const prior = this.priorWeight();
     let residual = prior;
     let variance = prior;
-    let noise = 0;
     if (this.shiftsBefore.length < count + 1) this.shiftsBefore = new Float64Array(2 * count + 1);
     const shiftsBefore = this.shiftsBefore;
     shiftsBefore[0] = 0;
@@ -204,7 +204,6 @@ export class ShareDispersion {
       const d = xT - expected;
       residual += d * d;
       variance += v;
-      noise += v;
       // The burst excess: against the other slices of the same step.
       const pStep = leaveOneOutShare(this.stepCanary[step]!, this.stepControl[step]!, xT, m, rho);
       const dStep = xT - m * pStep;
@@ -216,7 +215,7 @@ export class ShareDispersion {
     }
     this.cached = Math.min(
       DISPERSION_MAX,
-      Math.max(1, 1 + withoutNoise(residual / variance - 1, noise, variance)),
+      Math.max(1, 1 + withoutNoise(residual / variance - 1, prior, variance)),
     );
     return this.cached;
   }
