@@ -43,6 +43,17 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/**
+ * The estimate after `quiet` slices without a canary event and then one with `events`, at 0.3
+ * expected canary events a slice (30 events in both cohorts, 1% canary: 1% of 100 rps at 0.5% errors).
+ */
+function afterQuietSlices(quiet: number, events: number): number {
+  const d = new ShareDispersion();
+  for (let k = 0; k < quiet; k++) d.add(0, 30, 0.0101);
+  d.add(events, 30 + events, 0.0101);
+  return d.value();
+}
+
 describe("ShareDispersion", () => {
   const runs = (o: Options) => Array.from({ length: 40 }, (_, i) => estimate(1000 + i, o));
 
@@ -75,29 +86,16 @@ describe("ShareDispersion", () => {
     // 0.3 canary events expected a slice (1% of 100 rps at 0.5% errors): the prior counts for
     // DISPERSION_PRIOR_RARE / 0.3 units, so two events in one slice read as little as two
     // events do where many are expected, while eight at once still weigh the slice down.
-    const rare = (last: number) => {
-      const d = new ShareDispersion();
-      d.add(0, 30, 0.0101);
-      d.add(0, 30, 0.0101);
-      d.add(last, 30 + last, 0.0101);
-      return d.value();
-    };
-    expect(rare(2)).toBeLessThan(1.2);
-    expect(rare(8)).toBeGreaterThan(3);
+    expect(afterQuietSlices(2, 2)).toBeLessThan(1.2);
+    expect(afterQuietSlices(2, 8)).toBeGreaterThan(3);
   });
 
   it("reads a stray event as none when events are rare: the estimate's own noise is taken out", () => {
     // Ten quiet slices, then two canary events where 0.3 are expected: on independent events the
     // Pearson ratio swings this far by chance alone, so the excess falls inside the noise band and
     // the tests keep their full power; eight at once are far past it and still count.
-    const rare = (last: number) => {
-      const d = new ShareDispersion();
-      for (let k = 0; k < 10; k++) d.add(0, 30, 0.0101);
-      d.add(last, 30 + last, 0.0101);
-      return d.value();
-    };
-    expect(rare(2)).toBe(1);
-    expect(rare(8)).toBeGreaterThan(3);
+    expect(afterQuietSlices(10, 2)).toBe(1);
+    expect(afterQuietSlices(10, 8)).toBeGreaterThan(3);
   });
 
   it("still weighs a burst where almost no events are expected: the prior is bounded", () => {
